@@ -1,0 +1,70 @@
+"""Backline: the phone line that still answers when a VoIP provider's platform is down."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .config import check_settings, load_settings
+from .logging import configure_logging
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Backline app; `config` overrides the environment (tests pass a dict).
+
+    Nothing here connects to the database, Redis, storage or mail: a call must be answerable
+    even while they are down.
+    """
+    settings = load_settings(config)
+    check_settings(settings)
+    app = Flask(__name__, instance_path=settings["BACKLINE_INSTANCE_PATH"])
+    app.config.update(settings, SECRET_KEY=settings["BACKLINE_SECRET_KEY"])
+    configure_logging(json_output=_wants_json_logs(settings))
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    return app
+
+
+def _wants_json_logs(settings: Mapping[str, Any]) -> bool:
+    chosen = settings.get("BACKLINE_LOG_FORMAT")
+    if chosen:
+        return str(chosen).lower() == "json"
+    return bool(settings["BACKLINE_ENV"] == "production")
+
+
+def _init_extensions(app: Flask) -> None:
+    from forwarding.mailer import mailer_from_settings
+    from voicemail.storage import storage_from_url
+
+    from .extensions import db, jobs
+
+    db.init_app(app)
+    jobs.init_app(app)
+    app.extensions["backline.storage"] = storage_from_url(app.config["STORAGE_URL"])
+    app.extensions["backline.mailer"] = mailer_from_settings(
+        app.config["SMTP_URL"], app.config["BACKLINE_OUTBOX"]
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ivr.views import bp as ivr_bp
+    from voicemail.views import bp as voicemail_bp
+
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(ivr_bp)
+    app.register_blueprint(voicemail_bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        return jsonify(error=error.description or error.name), error.code or 500

@@ -1,0 +1,19 @@
+"""`backline db upgrade`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app import migrate
+
+db_group = AppGroup("db", help="Database schema migrations.")
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply the Alembic migrations (to the latest by default)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database is at revision {revision}.")

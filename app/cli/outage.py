@@ -1,0 +1,173 @@
+"""`backline outage start|update|resolve|list`."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ACTIVE_STATES, Outage, OutageState, Subscriber
+from app.outages import OutageError, Scope, resolve_outage, start_outage, update_outage
+from app.phone import InvalidNumber, normalise
+
+outage_group = AppGroup("outage", help="Start, update, resolve and list outages.")
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _parse_eta(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 time (like 2026-11-22T18:30+01:00)"
+        ) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # no offset means UTC
+    if moment <= datetime.now(UTC):
+        raise click.BadParameter(f"{value} is in the past; an ETA must be ahead of now")
+    return moment
+
+
+def _parse_numbers(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> list[str]:
+    try:
+        return [normalise(v) for v in values]
+    except InvalidNumber as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def message_options(func):  # type: ignore[no-untyped-def]
+    """--message, --caller-message, --subscriber-message and --eta, shared by start and update."""
+    func = click.option(
+        "--eta", callback=_parse_eta, help="Estimated time of restoration, ISO 8601."
+    )(func)
+    func = click.option("--subscriber-message", help="What subscribers are told.")(func)
+    func = click.option("--caller-message", help="What callers hear.")(func)
+    return click.option("--message", help="Sets both the caller and subscriber messages.")(func)
+
+
+@outage_group.command("start")
+@message_options
+@click.option("--region", "regions", multiple=True, help="Limit to a region (repeatable).")
+@click.option(
+    "--number",
+    "numbers",
+    multiple=True,
+    callback=_parse_numbers,
+    help="Limit to a subscriber number (repeatable).",
+)
+@click.option("--plan", "plans", multiple=True, help="Limit to a plan (repeatable).")
+def start(
+    message: str | None,
+    caller_message: str | None,
+    subscriber_message: str | None,
+    eta: datetime | None,
+    regions: tuple[str, ...],
+    numbers: list[str],
+    plans: tuple[str, ...],
+) -> None:
+    """Start an outage, active at once; prints its id on the first line."""
+    session = db.session()
+    outage = start_outage(
+        session,
+        actor=_actor(),
+        scope=Scope(list(regions), numbers, list(plans)),
+        caller_message=caller_message or message,
+        subscriber_message=subscriber_message or message,
+        etr=eta,
+    )
+    session.commit()
+    click.echo(outage.id)
+    click.echo(f"Outage {outage.id} started; it affects {_affected_count(outage)} subscriber(s).")
+
+
+@outage_group.command("update")
+@click.argument("outage_id", type=int)
+@message_options
+@click.option("--state", type=click.Choice([s.value for s in OutageState]))
+def update(
+    outage_id: int,
+    message: str | None,
+    caller_message: str | None,
+    subscriber_message: str | None,
+    eta: datetime | None,
+    state: str | None,
+) -> None:
+    """Change an outage's messages, ETA or state."""
+    changes = {
+        "caller_message": caller_message or message,
+        "subscriber_message": subscriber_message or message,
+        "etr": eta,
+        "state": state,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise click.UsageError(
+            "Give at least one of --message, --caller-message, "
+            "--subscriber-message, --eta or --state."
+        )
+    session = db.session()
+    try:
+        update_outage(session, _outage(outage_id), actor=_actor(), **changes)
+    except OutageError as exc:
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    click.echo(f"Outage {outage_id} updated: {', '.join(sorted(changes))}.")
+
+
+@outage_group.command("resolve")
+@click.argument("outage_id", type=int)
+def resolve(outage_id: int) -> None:
+    """Resolve an outage; calls pass through again."""
+    session = db.session()
+    try:
+        resolve_outage(session, _outage(outage_id), actor=_actor())
+    except OutageError as exc:
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    click.echo(f"Outage {outage_id} resolved.")
+
+
+@outage_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include resolved outages.")
+def list_command(show_all: bool) -> None:
+    """One outage a line, starting with its id (active ones unless --all)."""
+    query = select(Outage).order_by(Outage.id.desc())
+    if not show_all:
+        query = query.where(Outage.state.in_([s.value for s in ACTIVE_STATES]))
+    for outage in db.session.scalars(query):
+        click.echo(_describe(outage))
+
+
+def _outage(outage_id: int) -> Outage:
+    outage = db.session.get(Outage, outage_id)
+    if outage is None:
+        raise click.ClickException(f"There is no outage {outage_id}.")
+    return outage
+
+
+def _affected_count(outage: Outage) -> int:
+    return sum(1 for s in db.session.scalars(select(Subscriber)) if outage.affects(s))
+
+
+def _describe(outage: Outage) -> str:
+    scope = [
+        *(f"region={r}" for r in outage.scope_regions),
+        *(f"number=…{n[-4:]}" for n in outage.scope_numbers),
+        *(f"plan={p}" for p in outage.scope_plans),
+    ] or ["everyone"]
+    etr = f" etr={outage.etr:%Y-%m-%dT%H:%MZ}" if outage.etr else ""
+    message = (outage.caller_message or "")[:60]
+    return (
+        f"{outage.id}\t{outage.state}\t{outage.source}\tsince {outage.started_at:%Y-%m-%d %H:%M}Z"
+        f"\t{' '.join(scope)}{etr}\t{message}"
+    )

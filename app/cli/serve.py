@@ -1,0 +1,62 @@
+"""`backline serve`: the whole service on one machine."""
+
+from __future__ import annotations
+
+import os
+
+import click
+import structlog
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from app.config import uses_development_twilio
+from app.twilio_signature import public_url
+
+log = structlog.get_logger(__name__)
+
+WEBHOOKS = (
+    ("Voice URL", "/ivr/voice"),
+    ("Fallback URL / SIP trunk Disaster Recovery URL", "/ivr/fallback"),
+    ("Call status callback", "/ivr/call-status"),
+)
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=None, help="Default: $PORT, else 5000.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+def serve(host: str, port: int | None, threads: int) -> None:
+    """Run the web app and the job runner in this process (the embedded defaults)."""
+    from waitress import serve as waitress_serve
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    port = port or int(os.environ.get("PORT") or 5000)
+    if not os.environ.get("BACKLINE_PUBLIC_URL") and app.config["BACKLINE_ENV"] != "production":
+        app.config["BACKLINE_PUBLIC_URL"] = f"http://{_url_host(host)}:{port}"
+    _announce(app)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="Backline")
+
+
+def _url_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def _announce(app: Flask) -> None:
+    click.echo(f"Backline ({app.config['BACKLINE_ENV']}) answering at {public_url('/')}")
+    click.echo("Paste these into Twilio (Phone Numbers > your number > Voice Configuration):")
+    for label, path in WEBHOOKS:
+        click.echo(f"  {label}: {public_url(path)}")
+    mode = "rq workers on Redis" if app.config.get("REDIS_URL") else "in this process"
+    mail = (
+        "SMTP" if app.config.get("SMTP_URL") else f"the Maildir at {app.config['BACKLINE_OUTBOX']}"
+    )
+    click.echo(f"Jobs run {mode}; mail goes to {mail}.")
+    if uses_development_twilio(app.config):
+        click.secho(
+            "Warning: TWILIO_AUTH_TOKEN is not set, so webhooks are checked against a local "
+            "development secret: real Twilio requests would get 403. `backline simulate-call` "
+            "uses the same secret.",
+            fg="yellow",
+            err=True,
+        )

@@ -1,0 +1,122 @@
+"""Settings from the environment, in one place.
+
+Every setting is named as its environment variable, so a test passes the same names in a plain
+dict. `load_settings()` fills in the embedded defaults; `check_settings()` refuses to start a
+production service that is missing a secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "test", "production")
+
+# What a development machine uses when no Twilio credentials are configured: `simulate-call`
+# plays Twilio's part with these, so the quick start needs no account.
+DEV_ACCOUNT_SID = "AC" + "0" * 32
+DEV_AUTH_TOKEN = "backline-local-development-secret"
+DEV_SECRET_KEY = "backline-local-development-key"
+SIMULATOR_API_URL = "http://127.0.0.1:5001"
+
+REQUIRED_IN_PRODUCTION = (
+    "BACKLINE_SECRET_KEY",
+    "BACKLINE_PUBLIC_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+)
+
+DEFAULTS: dict[str, Any] = {
+    "BACKLINE_ENV": "production",
+    "BACKLINE_INSTANCE_PATH": "instance",
+    "DATABASE_URL": None,
+    "REDIS_URL": None,
+    "BACKLINE_SECRET_KEY": None,
+    "TWILIO_ACCOUNT_SID": None,
+    "TWILIO_AUTH_TOKEN": None,
+    "TWILIO_API_URL": "https://api.twilio.com",
+    "BACKLINE_PUBLIC_URL": None,
+    "SMTP_URL": None,
+    "MAIL_FROM": "Backline <voicemail@backline.invalid>",
+    "ADMIN_EMAIL": None,
+    "STORAGE_URL": None,
+    "PRIMARY_SIP_DOMAIN": None,
+    "PRIMARY_FORWARD_URL": None,
+    "BACKLINE_RECORDING_HOSTS": "api.twilio.com",
+    "BACKLINE_RECORDING_MAX_BYTES": 40 * 1024 * 1024,
+    "BACKLINE_DEFAULT_TIMEZONE": "UTC",
+    "BACKLINE_DEFAULT_LANGUAGE": "en",
+    "BACKLINE_RECORD_MAX_LENGTH": 180,
+    "BACKLINE_DIAL_TIMEOUT": 20,
+    "BACKLINE_LOG_FORMAT": None,
+}
+
+INTEGER_SETTINGS = (
+    "BACKLINE_RECORDING_MAX_BYTES",
+    "BACKLINE_RECORD_MAX_LENGTH",
+    "BACKLINE_DIAL_TIMEOUT",
+)
+
+
+class ConfigError(RuntimeError):
+    """The service cannot start with this configuration; the message says why."""
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return every setting: overrides, else the environment, else the embedded defaults."""
+    settings = {name: os.environ.get(name) or default for name, default in DEFAULTS.items()}
+    settings.update(overrides or {})
+    for name in INTEGER_SETTINGS:
+        settings[name] = _as_int(name, settings[name])
+    if settings["BACKLINE_ENV"] not in ENVIRONMENTS:
+        raise ConfigError(
+            f"BACKLINE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings['BACKLINE_ENV']!r}."
+        )
+    _fill_embedded_defaults(settings)
+    return settings
+
+
+def check_settings(settings: Mapping[str, Any]) -> None:
+    """Raise ConfigError naming every secret a production service is missing."""
+    if settings["BACKLINE_ENV"] != "production":
+        return
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not settings.get(name)]
+    if missing:
+        raise ConfigError(
+            "Backline cannot start in production without "
+            + ", ".join(missing)
+            + ". Set them in the environment (or BACKLINE_ENV=development to try it locally)."
+        )
+
+
+def uses_development_twilio(settings: Mapping[str, Any]) -> bool:
+    """Whether Twilio requests are signed with the local development secret."""
+    return settings["TWILIO_AUTH_TOKEN"] == DEV_AUTH_TOKEN
+
+
+def _fill_embedded_defaults(settings: dict[str, Any]) -> None:
+    instance = Path(settings["BACKLINE_INSTANCE_PATH"]).resolve()
+    settings["BACKLINE_INSTANCE_PATH"] = str(instance)
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'backline.db'}"
+    if not settings["STORAGE_URL"]:
+        settings["STORAGE_URL"] = (instance / "voicemail").as_uri()
+    settings.setdefault("BACKLINE_OUTBOX", str(instance / "outbox"))
+    if settings["BACKLINE_ENV"] == "production":
+        return
+    if not settings["TWILIO_AUTH_TOKEN"]:
+        settings["TWILIO_AUTH_TOKEN"] = DEV_AUTH_TOKEN
+        settings["TWILIO_ACCOUNT_SID"] = settings["TWILIO_ACCOUNT_SID"] or DEV_ACCOUNT_SID
+        if settings["TWILIO_API_URL"] == DEFAULTS["TWILIO_API_URL"]:
+            settings["TWILIO_API_URL"] = SIMULATOR_API_URL
+    settings["BACKLINE_SECRET_KEY"] = settings["BACKLINE_SECRET_KEY"] or DEV_SECRET_KEY
+    settings["BACKLINE_PUBLIC_URL"] = settings["BACKLINE_PUBLIC_URL"] or "http://127.0.0.1:5000"
+
+
+def _as_int(name: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None

@@ -1,0 +1,26 @@
+"""Extensions created without an app and bound in `create_app`; nothing connects at import."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from forwarding.mailer import Mailer
+from voicemail.storage import Storage
+
+from .database import Database
+from .jobs import JobQueue
+
+db = Database()
+jobs = JobQueue()
+
+
+def storage() -> Storage:
+    """The current app's storage backend (local files or S3)."""
+    backend: Storage = current_app.extensions["backline.storage"]
+    return backend
+
+
+def mailer() -> Mailer:
+    """The current app's mail backend (Maildir or SMTP)."""
+    backend: Mailer = current_app.extensions["backline.mailer"]
+    return backend

@@ -1,0 +1,12 @@
+"""Liveness: the process is up and can answer HTTP."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> object:
+    return jsonify(status="ok")

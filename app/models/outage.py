@@ -1,0 +1,83 @@
+"""Outages, their scope, and the audit log of every change to them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+from .subscriber import Subscriber
+
+
+class OutageState(enum.StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+class OutageSource(enum.StrEnum):
+    ADMIN = "admin"
+    API = "api"
+    ALERTMANAGER = "alertmanager"
+    DETECTOR = "detector"
+
+
+ACTIVE_STATES = (OutageState.INVESTIGATING, OutageState.IDENTIFIED, OutageState.MONITORING)
+
+
+class Outage(Base):
+    __tablename__ = "outages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default=OutageState.INVESTIGATING, index=True)
+    source: Mapped[str] = mapped_column(String(20), default=OutageSource.ADMIN)
+    caller_message: Mapped[str | None] = mapped_column(Text)
+    subscriber_message: Mapped[str | None] = mapped_column(Text)
+    etr: Mapped[datetime | None]
+    # Scope: an empty list places no limit; different lists narrow each other.
+    scope_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    scope_plans: Mapped[list[str]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    resolved_at: Mapped[datetime | None]
+
+    events: Mapped[list[OutageEvent]] = relationship(
+        back_populates="outage", order_by="OutageEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.state != OutageState.RESOLVED
+
+    @property
+    def covers_everyone(self) -> bool:
+        return not (self.scope_regions or self.scope_numbers or self.scope_plans)
+
+    def affects(self, subscriber: Subscriber) -> bool:
+        """Whether this outage's scope includes the subscriber."""
+        return (
+            (not self.scope_regions or subscriber.region in self.scope_regions)
+            and (not self.scope_numbers or subscriber.number in self.scope_numbers)
+            and (not self.scope_plans or subscriber.plan in self.scope_plans)
+        )
+
+
+class OutageEvent(Base):
+    """One change to an outage: who made it, when, and what changed (the audit log)."""
+
+    __tablename__ = "outage_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    outage: Mapped[Outage] = relationship(back_populates="events")

@@ -1,0 +1,70 @@
+"""Voicemails (one per Twilio RecordingSid) and the emails that deliver them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+
+
+class VoicemailStatus(enum.StrEnum):
+    RECEIVED = "received"  # callback stored, audio not yet fetched
+    STORED = "stored"  # audio converted and stored, deliveries created
+    FAILED = "failed"  # could not be fetched or converted; visible to admins
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # marked before SMTP DATA: the one duplicate window
+    ACCEPTED = "accepted"  # the relay answered 250
+    BOUNCED = "bounced"
+    FAILED = "failed"
+
+
+class Voicemail(Base):
+    __tablename__ = "voicemails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_sid: Mapped[str] = mapped_column(String(34), unique=True)
+    account_sid: Mapped[str] = mapped_column(String(34))
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    idempotency_token: Mapped[str | None] = mapped_column(String(128), unique=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id"), index=True)
+    caller_number: Mapped[str | None] = mapped_column(String(64))
+    reported_duration: Mapped[int | None]  # seconds, as Twilio reported it
+    duration_ms: Mapped[int | None]  # measured on the downloaded audio
+    status: Mapped[str] = mapped_column(String(16), default=VoicemailStatus.RECEIVED, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    original_key: Mapped[str | None] = mapped_column(String(255))
+    mp3_key: Mapped[str | None] = mapped_column(String(255))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="voicemail", order_by="Delivery.id"
+    )
+
+
+class Delivery(Base):
+    """One email of one voicemail to one address."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voicemail_id: Mapped[int] = mapped_column(ForeignKey("voicemails.id"), index=True)
+    address: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING, index=True)
+    message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+
+    voicemail: Mapped[Voicemail] = relationship(back_populates="deliveries")

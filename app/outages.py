@@ -1,0 +1,132 @@
+"""Starting, updating and resolving outages, each change written to the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import (
+    ACTIVE_STATES,
+    Outage,
+    OutageEvent,
+    OutageSource,
+    OutageState,
+    Subscriber,
+    utcnow,
+)
+
+
+class OutageError(ValueError):
+    """A change that cannot be made to an outage; the message says why."""
+
+
+@dataclass
+class Scope:
+    regions: list[str] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    plans: list[str] = field(default_factory=list)
+
+
+def start_outage(
+    session: Session,
+    *,
+    actor: str,
+    scope: Scope,
+    caller_message: str | None = None,
+    subscriber_message: str | None = None,
+    etr: datetime | None = None,
+    source: OutageSource = OutageSource.ADMIN,
+) -> Outage:
+    """Open an outage, active at once, and log who opened it."""
+    outage = Outage(
+        source=source,
+        caller_message=caller_message,
+        subscriber_message=subscriber_message,
+        etr=etr,
+        scope_regions=sorted(set(scope.regions)),
+        scope_numbers=sorted(set(scope.numbers)),
+        scope_plans=sorted(set(scope.plans)),
+        state=OutageState.INVESTIGATING,
+    )
+    session.add(outage)
+    session.flush()
+    _audit(session, outage, actor, "start", _snapshot(outage))
+    return outage
+
+
+UPDATABLE = ("caller_message", "subscriber_message", "etr", "state")
+
+
+def update_outage(session: Session, outage: Outage, *, actor: str, **changes: Any) -> Outage:
+    """Change an active outage's messages, ETR or state, logging what changed."""
+    if not outage.is_active:
+        raise OutageError(f"outage {outage.id} is resolved; start a new one instead")
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise OutageError(f"cannot update {', '.join(sorted(unknown))}")
+    if changes.get("state") == OutageState.RESOLVED:
+        return resolve_outage(session, outage, actor=actor)
+    if "state" in changes and changes["state"] not in {s.value for s in ACTIVE_STATES}:
+        raise OutageError(f"unknown state {changes['state']!r}")
+    diff = {k: _jsonable(v) for k, v in changes.items() if getattr(outage, k) != v}
+    for key, value in changes.items():
+        setattr(outage, key, value)
+    outage.updated_at = utcnow()
+    _audit(session, outage, actor, "update", diff)
+    return outage
+
+
+def resolve_outage(session: Session, outage: Outage, *, actor: str) -> Outage:
+    """Close an outage; calls pass through again."""
+    if not outage.is_active:
+        raise OutageError(f"outage {outage.id} is already resolved")
+    outage.state = OutageState.RESOLVED
+    outage.resolved_at = outage.updated_at = utcnow()
+    _audit(session, outage, actor, "resolve", {"state": OutageState.RESOLVED.value})
+    return outage
+
+
+def active_outages(session: Session) -> Sequence[Outage]:
+    """Active outages, the most recently updated first."""
+    query = select(Outage).where(Outage.state.in_([s.value for s in ACTIVE_STATES]))
+    return session.scalars(query.order_by(Outage.updated_at.desc(), Outage.id.desc())).all()
+
+
+def outage_for(session: Session, subscriber: Subscriber | None) -> Outage | None:
+    """The outage a caller to this subscriber hears: the most recently updated that affects them.
+
+    A caller to a number Backline does not know hears an outage only if it covers everyone.
+    """
+    for outage in active_outages(session):
+        if outage.affects(subscriber) if subscriber else outage.covers_everyone:
+            return outage
+    return None
+
+
+def _audit(
+    session: Session, outage: Outage, actor: str, action: str, changes: dict[str, Any]
+) -> None:
+    session.add(OutageEvent(outage=outage, actor=actor, action=action, changes=changes))
+
+
+def _snapshot(outage: Outage) -> dict[str, Any]:
+    fields = (
+        "source",
+        "caller_message",
+        "subscriber_message",
+        "etr",
+        "state",
+        "scope_regions",
+        "scope_numbers",
+        "scope_plans",
+    )
+    return {name: _jsonable(getattr(outage, name)) for name in fields}
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

@@ -1,0 +1,55 @@
+"""Phone numbers: normalising to E.164 and showing them without giving them away."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+WITHHELD = "Withheld"
+_WITHHELD_VALUES = {"", "anonymous", "restricted", "private", "unknown", "unavailable"}
+
+
+class InvalidNumber(ValueError):
+    """A value that is not a dialable phone number."""
+
+
+def normalise(raw: str, region: str | None = None) -> str:
+    """Return the number in E.164, or raise InvalidNumber with a sentence saying why."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidNumber("a phone number is required")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidNumber(
+            f"{text!r} is not a phone number (use the international form, like +14155550100)"
+        ) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidNumber(f"{text!r} is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_or_none(raw: str | None) -> str | None:
+    """E.164 for a dialable number, None for anything else (withheld, SIP URIs, junk)."""
+    try:
+        return normalise(raw or "")
+    except InvalidNumber:
+        return None
+
+
+def display(raw: str | None) -> str:
+    """A caller number for people to read: international format, or "Withheld"."""
+    if not raw or raw.strip().lower() in _WITHHELD_VALUES or raw.startswith("sip:"):
+        return WITHHELD
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return WITHHELD
+    if not phonenumbers.is_possible_number(parsed):
+        return WITHHELD
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def last_four(raw: str | None) -> str | None:
+    """What logs may show of a number: its last four digits."""
+    digits = "".join(ch for ch in raw or "" if ch.isdigit())
+    return f"…{digits[-4:]}" if digits else None

@@ -1,0 +1,244 @@
+"""Subscriber CSV import and export.
+
+The whole file is validated before anything is written: one bad row and nothing is imported.
+Errors name the file's line (the header is line 1) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TextIO
+from zoneinfo import available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ivr.wording import SUPPORTED_LANGUAGES
+
+from .models import Subscriber
+from .phone import InvalidNumber, normalise
+
+COLUMNS = ("number", "name", "email", "plan", "region", "backup_number", "timezone", "language")
+REQUIRED = ("number", "email")
+EMAIL = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>]+$")
+
+
+@dataclass
+class Row:
+    line: int
+    number: str
+    emails: list[str]
+    name: str | None = None
+    plan: str | None = None
+    region: str | None = None
+    backup_number: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+
+
+@dataclass
+class Validation:
+    rows: list[Row] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _RowErrors(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+
+
+def read_csv(text: TextIO, known_numbers: Iterable[str] = ()) -> Validation:
+    """Parse and validate a subscriber CSV; `known_numbers` are numbers already in the database."""
+    result = Validation()
+    reader = csv.reader(text)
+    header = _header(reader, result)
+    if header is None:
+        return result
+    zones = available_timezones()
+    seen: dict[str, int] = {}
+    try:
+        for values, line in _records(reader):
+            _add_row(result, seen, values, line, header, zones)
+    except ValueError as exc:  # the CSV itself is broken (stray NUL, field too large, ...)
+        result.errors.append(str(exc))
+    _check_backups(result, header, set(seen) | set(known_numbers))
+    return result
+
+
+def _add_row(
+    result: Validation,
+    seen: dict[str, int],
+    values: list[str],
+    line: int,
+    header: list[str],
+    zones: set[str],
+) -> None:
+    try:
+        row = _row(values, line, header, zones)
+    except _RowErrors as problems:
+        result.errors.extend(problems.messages)
+        return
+    if row.number in seen:
+        result.errors.append(
+            f"line {line}, column {_position(header, 'number')}: "
+            f"number {row.number} repeats line {seen[row.number]}"
+        )
+        return
+    seen[row.number] = line
+    result.rows.append(row)
+
+
+def _header(reader: Iterator[list[str]], result: Validation) -> list[str] | None:
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        result.errors.append("line 1: the file is empty; expected a header row")
+        return None
+    except csv.Error as exc:
+        result.errors.append(f"line 1: {exc}")
+        return None
+    for index, name in enumerate(header, start=1):
+        if name not in COLUMNS:
+            result.errors.append(
+                f"line 1, column {index}: unknown column {name!r} (expected {', '.join(COLUMNS)})"
+            )
+    for name in REQUIRED:
+        if name not in header:
+            result.errors.append(f"line 1: required column {name!r} is missing")
+    for name in {n for n in header if header.count(n) > 1}:
+        result.errors.append(f"line 1: column {name!r} appears more than once")
+    return None if result.errors else header
+
+
+def _records(reader: Iterator[list[str]]) -> Iterator[tuple[list[str], int]]:
+    line = 1
+    while True:
+        start = line + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ValueError(f"line {start}: {exc}") from exc
+        line = reader.line_num  # type: ignore[attr-defined]
+        if values and any(v.strip() for v in values):
+            yield values, start
+
+
+def _position(header: list[str], name: str) -> str:
+    return f"{header.index(name) + 1} ({name})"
+
+
+def _row(values: list[str], line: int, header: list[str], zones: set[str]) -> Row:
+    if len(values) != len(header):
+        raise _RowErrors([f"line {line}: expected {len(header)} fields, found {len(values)}"])
+    cells = {name: value.strip() for name, value in zip(header, values, strict=True)}
+    errors: list[str] = []
+
+    def fail(column: str, message: str) -> None:
+        errors.append(f"line {line}, column {_position(header, column)}: {message}")
+
+    number = _number(cells.get("number", ""), lambda m: fail("number", m))
+    emails = _emails(cells.get("email", ""), lambda m: fail("email", m))
+    backup = None
+    if cells.get("backup_number"):
+        backup = _number(cells["backup_number"], lambda m: fail("backup_number", m))
+    timezone = cells.get("timezone") or None
+    if timezone and timezone not in zones:
+        fail("timezone", f"{timezone!r} is not an IANA time zone (like Europe/Paris)")
+    language = (cells.get("language") or "").lower() or None
+    if language and language not in SUPPORTED_LANGUAGES:
+        fail(
+            "language",
+            f"{language!r} is not supported (use one of {', '.join(SUPPORTED_LANGUAGES)})",
+        )
+    if errors:
+        raise _RowErrors(errors)
+    assert number is not None
+    return Row(
+        line=line,
+        number=number,
+        emails=emails,
+        name=cells.get("name") or None,
+        plan=cells.get("plan") or None,
+        region=cells.get("region") or None,
+        backup_number=backup,
+        timezone=timezone,
+        language=language,
+    )
+
+
+def _number(raw: str, fail: Callable[[str], None]) -> str | None:
+    try:
+        return normalise(raw)
+    except InvalidNumber as exc:
+        fail(str(exc))
+        return None
+
+
+def _emails(raw: str, fail: Callable[[str], None]) -> list[str]:
+    addresses = [a.strip() for a in raw.split(";") if a.strip()]
+    if not addresses:
+        fail("an email address is required")
+    for address in addresses:
+        if not EMAIL.match(address):
+            fail(f"{address!r} is not an email address")
+    return list(dict.fromkeys(addresses))
+
+
+def _check_backups(result: Validation, header: list[str], numbers: set[str]) -> None:
+    for row in result.rows:
+        if row.backup_number and row.backup_number in numbers:
+            result.errors.append(
+                f"line {row.line}, column {_position(header, 'backup_number')}: "
+                f"{row.backup_number} is a subscriber's own number; a backup must reach them elsewhere"
+            )
+
+
+def import_rows(session: Session, rows: list[Row]) -> tuple[int, int]:
+    """Insert new subscribers and update existing ones by number; return (created, updated)."""
+    existing = {
+        s.number: s
+        for s in session.scalars(
+            select(Subscriber).where(Subscriber.number.in_([r.number for r in rows]))
+        )
+    }
+    created = updated = 0
+    for row in rows:
+        subscriber = existing.get(row.number)
+        if subscriber is None:
+            subscriber = Subscriber(number=row.number)
+            session.add(subscriber)
+            created += 1
+        else:
+            updated += 1
+        subscriber.emails = row.emails
+        for name in ("name", "plan", "region", "backup_number", "timezone", "language"):
+            setattr(subscriber, name, getattr(row, name))
+    session.commit()
+    return created, updated
+
+
+def export_csv(subscribers: Iterable[Subscriber]) -> str:
+    """The subscribers as CSV in the import format."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for s in subscribers:
+        writer.writerow(
+            [
+                s.number,
+                s.name or "",
+                ";".join(s.emails),
+                s.plan or "",
+                s.region or "",
+                s.backup_number or "",
+                s.timezone or "",
+                s.language or "",
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Twilio voice webhooks and the TwiML call flows."""

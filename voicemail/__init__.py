@@ -1,0 +1,1 @@
+"""Recording callbacks, download, transcoding and storage of voicemails."""

@@ -1,0 +1,56 @@
+"""Storing recording callbacks exactly once, whatever Twilio repeats."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import Call, Voicemail
+
+
+def store_callback(
+    session: Session, form: Mapping[str, str], idempotency_token: str | None
+) -> tuple[Voicemail, bool]:
+    """Return the voicemail for this RecordingSid and whether this callback created it."""
+    existing = _existing(session, form["RecordingSid"], idempotency_token)
+    if existing:
+        return existing, False
+    call = session.scalar(select(Call).where(Call.call_sid == form["CallSid"]))
+    voicemail = Voicemail(
+        recording_sid=form["RecordingSid"],
+        account_sid=form["AccountSid"],
+        call_sid=form["CallSid"],
+        idempotency_token=idempotency_token,
+        call_id=call.id if call else None,
+        subscriber_id=call.subscriber_id if call else None,
+        outage_id=call.outage_id if call else None,
+        caller_number=call.from_number if call else None,
+        reported_duration=_int_or_none(form.get("RecordingDuration")),
+    )
+    session.add(voicemail)
+    try:
+        session.commit()
+    except IntegrityError:  # the same callback arrived twice at once; the other one won
+        session.rollback()
+        winner = _existing(session, form["RecordingSid"], idempotency_token)
+        if winner is None:
+            raise
+        return winner, False
+    return voicemail, True
+
+
+def _existing(session: Session, recording_sid: str, token: str | None) -> Voicemail | None:
+    match = Voicemail.recording_sid == recording_sid
+    if token:
+        match = or_(match, Voicemail.idempotency_token == token)
+    return session.scalar(select(Voicemail).where(match))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

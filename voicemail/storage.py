@@ -1,0 +1,63 @@
+"""Where voicemail audio is kept, behind one small interface chosen by STORAGE_URL."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+
+class StorageError(RuntimeError):
+    """The storage backend could not keep or return an object."""
+
+
+class Storage(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+class LocalStorage:
+    """Files under one directory; written atomically, so a reader never sees half a file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise StorageError(f"storage key {key!r} escapes the storage directory")
+        return path
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+                tmp.write(data)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            os.replace(tmp.name, path)
+        except OSError as exc:
+            raise StorageError(f"could not write {key}: {exc}") from exc
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except OSError as exc:
+            raise StorageError(f"could not read {key}: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+
+def storage_from_url(url: str) -> Storage:
+    """Build the backend STORAGE_URL names (`file:///path`)."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return LocalStorage(Path(unquote(parts.path)))
+    raise ValueError(f"STORAGE_URL scheme {parts.scheme!r} is not supported (use file://)")

@@ -1,0 +1,124 @@
+"""The voicemail job: fetch the recording, convert it, store it, create its deliveries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from flask import current_app
+
+from app.extensions import db, jobs, storage
+from app.jobs import job
+from app.models import Delivery, DeliveryState, Subscriber, Voicemail, VoicemailStatus, utcnow
+
+from .audio import AudioError, wav_to_mp3
+from .download import (
+    DownloadError,
+    DownloadPolicy,
+    RecordingRejected,
+    download_recording,
+    parse_allowed_hosts,
+    recording_url,
+)
+
+log = structlog.get_logger(__name__)
+
+# How long a recording that Twilio cannot serve yet (404, 5xx) is retried before it is failed.
+DOWNLOAD_PATIENCE = timedelta(minutes=5)
+
+
+@job("voicemail", timeout=600, retry_intervals=(5, 15, 30, 60, 90, 120))
+def process_voicemail(voicemail_id: int) -> None:
+    """Fetch, convert and store one voicemail, then queue its emails.
+
+    Idempotent: a voicemail already stored only has its unfinished deliveries queued again.
+    """
+    session = db.session()
+    voicemail = session.get(Voicemail, voicemail_id)
+    if voicemail is None:
+        log.error("voicemail vanished before processing", voicemail_id=voicemail_id)
+        return
+    structlog.contextvars.bind_contextvars(
+        recording_sid=voicemail.recording_sid, call_sid=voicemail.call_sid
+    )
+    if voicemail.status == VoicemailStatus.RECEIVED:
+        _fetch_and_store(voicemail)
+    if voicemail.status == VoicemailStatus.STORED:
+        _queue_deliveries(voicemail)
+
+
+def _fetch_and_store(voicemail: Voicemail) -> None:
+    session = db.session()
+    try:
+        wav = _download(voicemail)
+        converted = wav_to_mp3(wav)
+    except (RecordingRejected, AudioError) as exc:
+        _fail(voicemail, str(exc))
+        return
+    except DownloadError as exc:
+        if utcnow() - voicemail.recorded_at > DOWNLOAD_PATIENCE:
+            _fail(voicemail, f"gave up after {DOWNLOAD_PATIENCE}: {exc}")
+            return
+        voicemail.error = str(exc)
+        session.commit()
+        raise
+    base = f"voicemails/{voicemail.recorded_at:%Y/%m/%d}/{voicemail.recording_sid}"
+    storage().put(f"{base}.wav", wav, "audio/wav")
+    storage().put(f"{base}.mp3", converted.mp3, "audio/mpeg")
+    voicemail.original_key, voicemail.mp3_key = f"{base}.wav", f"{base}.mp3"
+    voicemail.duration_ms = converted.duration_ms
+    voicemail.status = VoicemailStatus.STORED
+    voicemail.processed_at = utcnow()
+    voicemail.error = None
+    _create_deliveries(voicemail)
+    session.commit()
+    log.info("voicemail stored", voicemail_id=voicemail.id, duration_ms=converted.duration_ms)
+
+
+def _download(voicemail: Voicemail) -> bytes:
+    config = current_app.config
+    url = recording_url(config["TWILIO_API_URL"], voicemail.account_sid, voicemail.recording_sid)
+    policy = DownloadPolicy(
+        allowed_hosts=parse_allowed_hosts(config["BACKLINE_RECORDING_HOSTS"]),
+        max_bytes=config["BACKLINE_RECORDING_MAX_BYTES"],
+        https_only=config["BACKLINE_ENV"] == "production",
+    )
+    auth = (config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
+    return download_recording(url, auth, policy)
+
+
+def _fail(voicemail: Voicemail, reason: str) -> None:
+    voicemail.status = VoicemailStatus.FAILED
+    voicemail.error = reason
+    db.session.commit()
+    log.error("voicemail failed", voicemail_id=voicemail.id, reason=reason)
+
+
+def recipients(voicemail: Voicemail) -> list[str]:
+    """Who gets this voicemail: the called subscriber's addresses, else the admins."""
+    subscriber = (
+        db.session.get(Subscriber, voicemail.subscriber_id) if voicemail.subscriber_id else None
+    )
+    if subscriber and subscriber.emails:
+        return list(subscriber.emails)
+    admin = current_app.config.get("ADMIN_EMAIL")
+    return [admin] if admin else []
+
+
+def _create_deliveries(voicemail: Voicemail) -> None:
+    addresses = recipients(voicemail)
+    if not addresses:
+        voicemail.error = (
+            "no address to deliver to: the subscriber has none and ADMIN_EMAIL is unset"
+        )
+        log.error("voicemail has nobody to go to", voicemail_id=voicemail.id)
+    for address in dict.fromkeys(addresses):
+        db.session.add(Delivery(voicemail=voicemail, address=address))
+
+
+def _queue_deliveries(voicemail: Voicemail) -> None:
+    from forwarding.tasks import send_voicemail_email
+
+    for delivery in voicemail.deliveries:
+        if delivery.state in (DeliveryState.PENDING, DeliveryState.SENDING):
+            jobs.enqueue(send_voicemail_email, delivery.id)

@@ -1,0 +1,56 @@
+"""Twilio's recording status callback: store it once, queue the work, answer fast."""
+
+from __future__ import annotations
+
+import re
+
+import structlog
+from flask import Blueprint, Response, abort, current_app, request
+
+from app.extensions import db, jobs
+from app.twilio_signature import twilio_only
+
+from .download import ACCOUNT_SID, RECORDING_SID
+from .intake import store_callback
+from .tasks import process_voicemail
+
+bp = Blueprint("voicemail", __name__, url_prefix="/voicemail")
+log = structlog.get_logger(__name__)
+
+CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+
+
+@bp.post("/recording-status")
+@twilio_only
+def recording_status() -> Response:
+    """Store a completed recording once per RecordingSid and queue its processing."""
+    form = request.form
+    status = form.get("RecordingStatus", "")
+    structlog.contextvars.bind_contextvars(
+        call_sid=form.get("CallSid"), recording_sid=form.get("RecordingSid")
+    )
+    if status != "completed":
+        # `absent`: the caller hung up or stayed silent; nothing to deliver.
+        log.info("recording not delivered", recording_status=status or "missing")
+        return Response(status=204)
+    _validate()
+    voicemail, created = store_callback(
+        db.session(), form, request.headers.get("I-Twilio-Idempotency-Token")
+    )
+    if created:
+        jobs.enqueue(process_voicemail, voicemail.id)
+        log.info("voicemail received", voicemail_id=voicemail.id)
+    else:
+        log.info("repeated recording callback ignored", voicemail_id=voicemail.id)
+    return Response(status=204)
+
+
+def _validate() -> None:
+    get = request.form.get
+    if not RECORDING_SID.match(get("RecordingSid", "")):
+        abort(400, "RecordingSid is missing or is not a Twilio recording SID (RE + 32 hex digits).")
+    if not CALL_SID.match(get("CallSid", "")):
+        abort(400, "CallSid is missing or is not a Twilio call SID (CA + 32 hex digits).")
+    account = get("AccountSid", "")
+    if not ACCOUNT_SID.match(account) or account != current_app.config["TWILIO_ACCOUNT_SID"]:
+        abort(400, "AccountSid does not name this Backline's Twilio account.")
