@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(json_output=_wants_json_logs(settings))
     _init_extensions(app)
     _register_blueprints(app)
+    _register_request_hooks(app)
     _register_error_handlers(app)
     return app
 
@@ -62,6 +63,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(ivr_bp)
     app.register_blueprint(voicemail_bp)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _fresh_log_context() -> None:
+        structlog.contextvars.clear_contextvars()
 
 
 def _register_error_handlers(app: Flask) -> None:

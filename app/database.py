@@ -59,7 +59,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
 
 def _app_context_id() -> int:
-    return id(app_ctx._get_current_object())
+    return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
 
 
 class _AppSession(Session):

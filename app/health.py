@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz() -> object:
+def healthz() -> Response:
     return jsonify(status="ok")

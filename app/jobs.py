@@ -132,6 +132,7 @@ class ThreadBackend:
         spec: JobSpec = func.job_spec  # type: ignore[attr-defined]
         try:
             with self.app.app_context():
+                structlog.contextvars.clear_contextvars()
                 func(*args)
         except Exception:
             if attempt < len(spec.retry_intervals):

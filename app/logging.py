@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 _SECRET_KEY_PARTS = ("password", "token", "secret", "auth", "authorization", "api_key")
-_PHONE_LIKE = re.compile(r"\+?\d[\d\-\s().]{6,}\d")
+_PHONE_LIKE = re.compile(r"(?<!\w)\+?\d[\d\-\s().]{6,}\d(?!\w)")
 
 
 def _mask_number(match: re.Match[str]) -> str:

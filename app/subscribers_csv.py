@@ -135,7 +135,10 @@ def _position(header: list[str], name: str) -> str:
 
 def _row(values: list[str], line: int, header: list[str], zones: set[str]) -> Row:
     if len(values) != len(header):
-        raise _RowErrors([f"line {line}: expected {len(header)} fields, found {len(values)}"])
+        column = min(len(values), len(header)) + 1  # the first missing or extra field
+        raise _RowErrors(
+            [f"line {line}, column {column}: expected {len(header)} fields, found {len(values)}"]
+        )
     cells = {name: value.strip() for name, value in zip(header, values, strict=True)}
     errors: list[str] = []
 

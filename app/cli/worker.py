@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import structlog
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rq import Queue, SimpleWorker
@@ -17,9 +18,10 @@ class AppWorker(SimpleWorker):
 
     app: Flask
 
-    def perform_job(self, job: Any, queue: Queue) -> bool:
+    def perform_job(self, *args: Any, **kwargs: Any) -> Any:
         with self.app.app_context():
-            return bool(super().perform_job(job, queue))
+            structlog.contextvars.clear_contextvars()
+            return super().perform_job(*args, **kwargs)
 
 
 @click.command("worker")

@@ -1,0 +1,41 @@
+# Backline: `make run` serves on the embedded defaults, `make test` runs the whole suite.
+# Both create .venv and install the project into it first (only Python 3.11+ is needed).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export BACKLINE_ENV ?= development
+
+.PHONY: install run test test-fast lint format
+
+$(STAMP): pyproject.toml
+	@echo "==> Installing Backline and its dependencies into $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@echo "==> Migrating the database, then serving on http://127.0.0.1:5000"
+	$(BIN)/backline db upgrade
+	$(BIN)/backline serve
+
+test: $(STAMP)
+	@echo "==> Running the whole test suite"
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	@echo "==> ruff (lint and format check) and mypy"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app ivr voicemail forwarding
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

@@ -1,0 +1,5 @@
+"""`python -m app.cli` runs the `backline` command (used where the console script is not on PATH)."""
+
+from app.cli import main
+
+main()

@@ -1,0 +1,320 @@
+"""Fixtures: real SQLite or PostgreSQL, real Redis and `backline worker` when REDIS_URL is set,
+a real SMTP server (aiosmtpd) and a local stand-in for Twilio's media endpoint.
+
+- `settings`: the configuration every test app (and the worker process) runs with.
+- `app` / `client`: a fresh app per test over emptied tables.
+- `smtp`: the in-test SMTP server; `smtp.messages` are parsed emails.
+- `media`: Twilio's recording endpoint stand-in (basic auth, optional redirects).
+- `twilio`: signs webhook requests exactly as Twilio does and registers recordings.
+- `subscriber` / `outage`: factories for the rows a call needs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from twilio.request_validator import RequestValidator
+from werkzeug.test import TestResponse
+
+from app import create_app, migrate
+from app.database import build_engine
+from app.extensions import db, jobs
+from app.models import Base, Outage, Subscriber
+from app.outages import Scope, start_outage
+from app.simulator.audio import make_wav
+from app.simulator.media_server import MediaServer, MediaState, Recording
+from tests.helpers import free_port, parse_email, wait_until
+
+ACCOUNT_SID = "AC" + "a1" * 16
+AUTH_TOKEN = "test-auth-token"
+PUBLIC_URL = "https://backline.example.test"
+ADMIN_EMAIL = "noc@provider.example"
+
+DATABASE_URL = os.environ.get("DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL")
+
+
+class SmtpSink:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.raw: list[bytes] = []
+        self.recipients: list[list[str]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.raw.append(envelope.original_content or envelope.content)
+            self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        with self.lock:
+            return [parse_email(raw) for raw in self.raw]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.raw.clear()
+            self.recipients.clear()
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+        """Wait until `count` messages arrived; fail if more than `count` did."""
+        wait_until(lambda: len(self.raw) >= count, timeout)
+        messages = self.messages
+        assert len(messages) == count, f"expected {count} emails, got {len(messages)}"
+        return messages
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port  # type: ignore[attr-defined]
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def media() -> Iterator[MediaServer]:
+    with MediaServer(MediaState(ACCOUNT_SID, AUTH_TOKEN)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def settings(
+    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpSink, media: MediaServer
+) -> dict[str, Any]:
+    instance = tmp_path_factory.mktemp("instance")
+    return {
+        "BACKLINE_ENV": "test",
+        "BACKLINE_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": DATABASE_URL or f"sqlite:///{instance / 'backline.db'}",
+        "REDIS_URL": REDIS_URL,
+        "BACKLINE_SECRET_KEY": "test-secret-key",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_URL": media.url,
+        "BACKLINE_RECORDING_HOSTS": f"127.0.0.1:{media.port},localhost:{media.port}",
+        "BACKLINE_PUBLIC_URL": PUBLIC_URL,
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",  # type: ignore[attr-defined]
+        "MAIL_FROM": "Backline <voicemail@provider.example>",
+        "ADMIN_EMAIL": ADMIN_EMAIL,
+        "BACKLINE_DEFAULT_TIMEZONE": "UTC",
+    }
+
+
+def settings_env(settings: dict[str, Any]) -> dict[str, str]:
+    """The environment a Backline subprocess needs to run with the test settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKLINE_", "TWILIO_"))}
+    env.update({k: str(v) for k, v in settings.items() if v is not None})
+    return env
+
+
+@pytest.fixture(scope="session")
+def database(settings: dict[str, Any]) -> str:
+    """Drop whatever the test database holds and migrate it from scratch."""
+    url = settings["DATABASE_URL"]
+    engine = build_engine(url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+    migrate.upgrade(url)
+    return str(url)
+
+
+@pytest.fixture(scope="session")
+def worker_process(
+    settings: dict[str, Any], database: str
+) -> Iterator[subprocess.Popen[bytes] | None]:
+    """A real `backline worker` when REDIS_URL is set; jobs run in-process otherwise."""
+    if not REDIS_URL:
+        yield None
+        return
+    from app.jobs import redis_connection
+
+    connection = redis_connection(REDIS_URL)
+    for key in connection.scan_iter("rq:*"):
+        connection.delete(key)
+    log = Path(settings["BACKLINE_INSTANCE_PATH"]) / "worker.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "worker"],
+            env=settings_env(settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        time.sleep(0.5)
+        assert process.poll() is None, log.read_text()
+        yield process
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _empty_tables() -> None:
+    session = db.session()
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            session.execute(text(f"DELETE FROM {table}"))
+    session.commit()
+
+
+@pytest.fixture
+def app(
+    settings: dict[str, Any],
+    database: str,
+    worker_process: object,
+    smtp: SmtpSink,
+    media: MediaServer,
+) -> Iterator[Flask]:
+    app = create_app(settings)
+    with app.app_context():
+        _empty_tables()
+    smtp.clear()
+    media.state.recordings.clear()
+    media.state.requests.clear()
+    media.state.redirect_to = None
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    jobs.wait_idle(30)
+    ctx.pop()
+    if isinstance(worker_process, subprocess.Popen):
+        assert worker_process.poll() is None, (
+            "backline worker died; see worker.log in the instance dir"
+        )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class TwilioHelper:
+    """Plays Twilio: signs requests, places calls and serves their recordings."""
+
+    def __init__(self, client: FlaskClient, media: MediaServer) -> None:
+        self.client = client
+        self.media = media
+        self.validator = RequestValidator(AUTH_TOKEN)
+
+    def post(
+        self,
+        path: str,
+        params: dict[str, str],
+        headers: dict[str, str] | None = None,
+        signature: str | None = None,
+    ) -> TestResponse:
+        url = PUBLIC_URL + path
+        signed = (
+            signature if signature is not None else self.validator.compute_signature(url, params)
+        )
+        return self.client.post(
+            path, data=params, headers={"X-Twilio-Signature": signed, **(headers or {})}
+        )
+
+    @staticmethod
+    def call_params(to: str, from_: str = "+14155550123") -> dict[str, str]:
+        return {
+            "CallSid": "CA" + secrets.token_hex(16),
+            "AccountSid": ACCOUNT_SID,
+            "From": from_,
+            "To": to,
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+        }
+
+    def add_recording(self, seconds: float = 5.0, **kwargs: Any) -> str:
+        recording_sid = "RE" + secrets.token_hex(16)
+        self.media.state.recordings[recording_sid] = Recording(make_wav(seconds), **kwargs)
+        return recording_sid
+
+    @staticmethod
+    def recording_params(
+        call: dict[str, str], recording_sid: str, seconds: float = 5.0
+    ) -> dict[str, str]:
+        return {
+            "AccountSid": ACCOUNT_SID,
+            "CallSid": call["CallSid"],
+            "RecordingSid": recording_sid,
+            "RecordingStatus": "completed",
+            "RecordingDuration": str(round(seconds)),
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{recording_sid}",
+            "RecordingChannels": "1",
+            "RecordingSource": "RecordVerb",
+        }
+
+    def leave_voicemail(self, to: str, seconds: float = 5.0, from_: str = "+14155550123") -> str:
+        """Call `to`, get the outage answer, and post the recording callback; return RecordingSid."""
+        call = self.call_params(to, from_)
+        answer = self.post("/ivr/voice", call)
+        assert answer.status_code == 200, answer.text
+        recording_sid = self.add_recording(seconds)
+        callback = self.post(
+            "/voicemail/recording-status", self.recording_params(call, recording_sid, seconds)
+        )
+        assert callback.status_code == 204, callback.text
+        return recording_sid
+
+
+@pytest.fixture
+def twilio(client: FlaskClient, media: MediaServer) -> TwilioHelper:
+    return TwilioHelper(client, media)
+
+
+@pytest.fixture
+def subscriber(app: Flask) -> Any:
+    """Factory: subscriber(number=..., emails=[...], **fields) -> Subscriber."""
+
+    def make(
+        number: str = "+14155550100", emails: list[str] | None = None, **fields: Any
+    ) -> Subscriber:
+        row = Subscriber(number=number, emails=emails or ["office@acme.example"], **fields)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return make
+
+
+@pytest.fixture
+def outage(app: Flask) -> Any:
+    """Factory: outage(caller_message=..., regions=[...], ...) -> an active admin outage."""
+
+    def make(
+        caller_message: str = "We have a temporary problem.",
+        subscriber_message: str | None = None,
+        regions: list[str] | None = None,
+        numbers: list[str] | None = None,
+        plans: list[str] | None = None,
+    ) -> Outage:
+        row = start_outage(
+            db.session(),
+            actor="test",
+            scope=Scope(regions or [], numbers or [], plans or []),
+            caller_message=caller_message,
+            subscriber_message=subscriber_message or "Our platform is down; calls go to voicemail.",
+        )
+        db.session.commit()
+        return row
+
+    return make

@@ -1,0 +1,76 @@
+"""Small test helpers that are not fixtures: free ports, MP3 decoding, waiting."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+
+from voicemail.audio import ffmpeg_path
+
+DECODE_RATE = 8000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float = 20.0, interval: float = 0.05
+) -> object:
+    """Poll until `condition()` is truthy; fail the test with a clear message otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def parse_email(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def mp3_attachment(message: EmailMessage) -> bytes:
+    parts = [p for p in message.iter_attachments() if p.get_content_type() == "audio/mpeg"]
+    assert len(parts) == 1, f"expected one MP3 attachment, found {len(parts)}"
+    payload = parts[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload
+
+
+def mp3_duration(mp3: bytes) -> float:
+    """Decode an MP3 with ffmpeg (fails loudly if it is not one) and return its length in seconds."""
+    result = subprocess.run(
+        [
+            ffmpeg_path(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "mp3",
+            "-i",
+            "pipe:0",
+            "-f",
+            "s16le",
+            "-ac",
+            "1",
+            "-ar",
+            str(DECODE_RATE),
+            "pipe:1",
+        ],
+        input=mp3,
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
+    return len(result.stdout) / 2 / DECODE_RATE

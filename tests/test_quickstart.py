@@ -1,0 +1,126 @@
+"""The README's quick start, run as a new user would: real processes, embedded defaults."""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.helpers import free_port, mp3_attachment, mp3_duration, parse_email, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A newcomer's environment: development, nothing configured, no database or Redis URL."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BACKLINE_", "TWILIO_", "SMTP_", "STORAGE_"))
+        and k not in ("DATABASE_URL", "REDIS_URL", "PORT")
+    }
+    return {
+        **clean,
+        "BACKLINE_ENV": "development",
+        "TWILIO_API_URL": f"http://127.0.0.1:{free_port()}",
+    }
+
+
+def backline(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, (
+        f"backline {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    )
+    return result
+
+
+@pytest.fixture
+def served(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    backline(env, tmp_path, "db", "upgrade")
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _answers(url), timeout=30)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/healthz", timeout=1).ok
+    except requests.ConnectionError:
+        return False
+
+
+def test_the_quick_start_leaves_an_email_with_a_playable_mp3(
+    env: dict[str, str], tmp_path: Path, served: str
+) -> None:
+    env = {**env, "BACKLINE_PUBLIC_URL": served}
+    imported = backline(
+        env, tmp_path, "subscribers", "import", str(ROOT / "examples" / "subscribers.csv")
+    )
+    assert "3 new" in imported.stdout
+    started = backline(
+        env,
+        tmp_path,
+        "outage",
+        "start",
+        "--message",
+        "Our phone service has a temporary problem.",
+        "--region",
+        "us-west",
+    )
+    assert started.stdout.splitlines()[0].isdigit()
+
+    call = backline(env, tmp_path, "simulate-call", "--to", "+14155550100", "--speak", "4")
+
+    assert "Our phone service has a temporary problem." in call.stdout
+    assert "Voicemail emailed to office@acme.example: accepted" in call.stdout
+    outbox = mailbox.Maildir(tmp_path / "instance" / "outbox", create=False)
+    messages = [parse_email(outbox.get_bytes(key)) for key in outbox.iterkeys()]
+    assert sorted(str(m["To"]) for m in messages) == ["office@acme.example", "owner@acme.example"]
+    for message in messages:
+        assert abs(mp3_duration(mp3_attachment(message)) - 4.0) < 0.15
+
+
+def test_simulate_call_says_clearly_when_backline_is_not_running(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**env, "BACKLINE_PUBLIC_URL": f"http://127.0.0.1:{free_port()}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "simulate-call", "--to", "+14155550100"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Backline is not answering" in result.stderr
+    assert "Traceback" not in result.stderr

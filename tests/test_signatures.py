@@ -1,0 +1,158 @@
+"""Only Twilio gets in, and nothing Twilio's callers send makes Backline fetch from elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from app.extensions import db, jobs
+from app.models import Voicemail, VoicemailStatus
+from app.simulator.audio import make_wav
+from app.simulator.media_server import MediaServer, MediaState, Recording
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SmtpSink
+from tests.helpers import wait_until
+
+WEBHOOKS = ["/ivr/voice", "/ivr/dial-result", "/ivr/after-record", "/voicemail/recording-status"]
+
+
+def _params(twilio: Any) -> dict[str, str]:
+    call = twilio.call_params("+14155550100")
+    return {**twilio.recording_params(call, "RE" + "1" * 32), **call, "DialCallStatus": "busy"}
+
+
+@pytest.mark.parametrize("path", WEBHOOKS)
+def test_unsigned_requests_get_403(client: Any, twilio: Any, path: str) -> None:
+    response = client.post(path, data=_params(twilio))
+    assert response.status_code == 403
+    assert "signed by Twilio" in response.json["error"]
+
+
+@pytest.mark.parametrize("path", WEBHOOKS)
+def test_tampered_parameters_get_403(twilio: Any, path: str) -> None:
+    params = _params(twilio)
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, params)
+    tampered = {**params, "To": "+14155550199"}
+    assert twilio.post(path, tampered, signature=signature).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "signed_url",
+    [
+        "http://backline.example.test/ivr/voice",  # wrong scheme
+        "https://evil.example/ivr/voice",  # wrong host
+        "https://backline.example.test/prefix/ivr/voice",  # wrong prefix
+        "https://backline.example.test/ivr/voice?x=1",  # a query string that was not sent
+    ],
+)
+def test_a_signature_for_another_url_gets_403(twilio: Any, signed_url: str) -> None:
+    params = twilio.call_params("+14155550100")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(signed_url, params)
+    assert twilio.post("/ivr/voice", params, signature=signature).status_code == 403
+
+
+def test_a_signature_from_another_auth_token_gets_403(twilio: Any) -> None:
+    params = twilio.call_params("+14155550100")
+    signature = RequestValidator("someone-elses-token").compute_signature(
+        PUBLIC_URL + "/ivr/voice", params
+    )
+    assert twilio.post("/ivr/voice", params, signature=signature).status_code == 403
+
+
+def test_signatures_ignore_the_host_header(twilio: Any, client: Any) -> None:
+    params = twilio.call_params("+14155550100")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + "/ivr/voice", params)
+    response = client.post(
+        "/ivr/voice",
+        data=params,
+        headers={"X-Twilio-Signature": signature},
+        base_url="http://internal-proxy:8080",
+    )
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[MediaServer]:
+    """A second media server: any request reaching it is a request Backline should not make."""
+    state = MediaState(ACCOUNT_SID, AUTH_TOKEN)
+    with MediaServer(state) as server:
+        yield server
+
+
+def test_a_recording_url_on_another_host_is_never_fetched(
+    twilio: Any, subscriber: Any, outage: Any, smtp: SmtpSink, elsewhere: MediaServer, media: Any
+) -> None:
+    subscriber(number="+14155550100")
+    outage()
+    call = twilio.call_params("+14155550100")
+    twilio.post("/ivr/voice", call)
+    recording = twilio.add_recording(2)
+    elsewhere.state.recordings[recording] = Recording(make_wav(2))
+    params = {
+        **twilio.recording_params(call, recording, 2),
+        "RecordingUrl": f"{elsewhere.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{recording}",
+    }
+    assert twilio.post("/voicemail/recording-status", params).status_code == 204
+    smtp.wait_for(1)
+    assert elsewhere.state.requests == []
+    assert [r["path"].rsplit("/", 1)[-1] for r in media.state.requests] == [f"{recording}.wav"]
+
+
+def _voicemail_status(recording: str) -> tuple[str, str | None] | None:
+    db.session.rollback()
+    row = db.session.scalar(select(Voicemail).where(Voicemail.recording_sid == recording))
+    return (row.status, row.error) if row and row.status != VoicemailStatus.RECEIVED else None
+
+
+def test_a_redirect_to_a_host_not_allowed_fails_the_voicemail_visibly(
+    twilio: Any, subscriber: Any, outage: Any, smtp: SmtpSink, elsewhere: MediaServer, media: Any
+) -> None:
+    subscriber(number="+14155550100")
+    outage()
+    media.state.redirect_to = elsewhere.url  # same IP, another port: not in the allowed list
+    recording = twilio.leave_voicemail("+14155550100", seconds=2)
+    status, error = wait_until(lambda: _voicemail_status(recording))  # type: ignore[misc]
+    assert status == VoicemailStatus.FAILED
+    assert "not in BACKLINE_RECORDING_HOSTS" in error
+    assert elsewhere.state.requests == []
+    jobs.wait_idle(10)
+    assert smtp.messages == []
+
+
+def test_credentials_never_follow_a_redirect_to_another_host(
+    twilio: Any, subscriber: Any, outage: Any, smtp: SmtpSink, media: Any
+) -> None:
+    subscriber(number="+14155550100")
+    outage()
+    media.state.redirect_to = f"http://localhost:{media.port}"  # allowed, but another host
+    twilio.leave_voicemail("+14155550100", seconds=2)
+    smtp.wait_for(1)
+    api, redirected = media.state.requests
+    assert api["authorization"].startswith("Basic ")
+    assert redirected["path"].startswith("/media/")
+    assert redirected["authorization"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("AccountSid", "AC" + "f" * 32, "AccountSid"),
+        ("RecordingSid", "RE123", "RecordingSid"),
+        ("RecordingSid", "../../etc/passwd", "RecordingSid"),
+        ("CallSid", "", "CallSid"),
+    ],
+)
+def test_a_malformed_recording_callback_is_a_clear_400(
+    twilio: Any, field: str, value: str, message: str
+) -> None:
+    params = {
+        **twilio.recording_params(twilio.call_params("+14155550100"), "RE" + "2" * 32),
+        field: value,
+    }
+    response = twilio.post("/voicemail/recording-status", params)
+    assert response.status_code == 400
+    assert message in response.json["error"]
+    assert db.session.scalar(select(Voicemail)) is None
