@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import structlog
+from dotenv import find_dotenv, load_dotenv
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +23,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Nothing here connects to the database, Redis, storage or mail: a call must be answerable
     even while they are down.
     """
+    if config is None and not os.environ.get("FLASK_SKIP_DOTENV"):
+        load_dotenv(find_dotenv(usecwd=True), override=False)  # gunicorn reads no .env itself
     settings = load_settings(config)
     check_settings(settings)
     app = Flask(__name__, instance_path=settings["BACKLINE_INSTANCE_PATH"])

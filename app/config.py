@@ -26,7 +26,10 @@ REQUIRED_IN_PRODUCTION = (
     "BACKLINE_PUBLIC_URL",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
+    "MAIL_FROM",  # relays refuse mail from the placeholder address
+    "ADMIN_EMAIL",  # voicemails for unknown numbers go there: no caller is dropped
 )
+DEFAULT_MAIL_FROM = "Backline <voicemail@backline.invalid>"
 
 DEFAULTS: dict[str, Any] = {
     "BACKLINE_ENV": "production",
@@ -39,7 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "TWILIO_API_URL": "https://api.twilio.com",
     "BACKLINE_PUBLIC_URL": None,
     "SMTP_URL": None,
-    "MAIL_FROM": "Backline <voicemail@backline.invalid>",
+    "MAIL_FROM": None,
+    "BACKLINE_OUTBOX": None,
     "ADMIN_EMAIL": None,
     "STORAGE_URL": None,
     "PRIMARY_SIP_DOMAIN": None,
@@ -103,9 +107,10 @@ def _fill_embedded_defaults(settings: dict[str, Any]) -> None:
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'backline.db'}"
     if not settings["STORAGE_URL"]:
         settings["STORAGE_URL"] = (instance / "voicemail").as_uri()
-    settings.setdefault("BACKLINE_OUTBOX", str(instance / "outbox"))
+    settings["BACKLINE_OUTBOX"] = settings["BACKLINE_OUTBOX"] or str(instance / "outbox")
     if settings["BACKLINE_ENV"] == "production":
         return
+    settings["MAIL_FROM"] = settings["MAIL_FROM"] or DEFAULT_MAIL_FROM
     if not settings["TWILIO_AUTH_TOKEN"]:
         settings["TWILIO_AUTH_TOKEN"] = DEV_AUTH_TOKEN
         settings["TWILIO_ACCOUNT_SID"] = settings["TWILIO_ACCOUNT_SID"] or DEV_ACCOUNT_SID

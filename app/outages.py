@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -106,6 +106,24 @@ def outage_for(session: Session, subscriber: Subscriber | None) -> Outage | None
         if outage.affects(subscriber) if subscriber else outage.covers_everyone:
             return outage
     return None
+
+
+def affected_subscribers(outage: Outage) -> Select[Any]:
+    """A query for the subscribers the outage's scope covers (the same rule as Outage.affects)."""
+    query = select(Subscriber)
+    if outage.scope_regions:
+        query = query.where(Subscriber.region.in_(outage.scope_regions))
+    if outage.scope_numbers:
+        query = query.where(Subscriber.number.in_(outage.scope_numbers))
+    if outage.scope_plans:
+        query = query.where(Subscriber.plan.in_(outage.scope_plans))
+    return query
+
+
+def affected_count(session: Session, outage: Outage) -> int:
+    """How many subscribers the outage affects, counted in the database."""
+    subquery = affected_subscribers(outage).subquery()
+    return int(session.scalar(select(func.count()).select_from(subquery)) or 0)
 
 
 def _audit(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 from zoneinfo import available_timezones
@@ -51,8 +51,14 @@ class _RowErrors(Exception):
         self.messages = messages
 
 
-def read_csv(text: TextIO, known_numbers: Iterable[str] = ()) -> Validation:
-    """Parse and validate a subscriber CSV; `known_numbers` are numbers already in the database."""
+def read_csv(
+    text: TextIO, known_numbers: Iterable[str] = (), known_backups: Mapping[str, str] | None = None
+) -> Validation:
+    """Parse and validate a subscriber CSV.
+
+    `known_numbers` are the numbers already in the database; `known_backups` maps each backup
+    number in the database to the number of the subscriber it belongs to.
+    """
     result = Validation()
     reader = csv.reader(text)
     header = _header(reader, result)
@@ -66,6 +72,7 @@ def read_csv(text: TextIO, known_numbers: Iterable[str] = ()) -> Validation:
     except ValueError as exc:  # the CSV itself is broken (stray NUL, field too large, ...)
         result.errors.append(str(exc))
     _check_backups(result, header, set(seen) | set(known_numbers))
+    _check_not_a_backup(result, header, known_backups or {}, set(seen))
     return result
 
 
@@ -199,6 +206,18 @@ def _check_backups(result: Validation, header: list[str], numbers: set[str]) -> 
             result.errors.append(
                 f"line {row.line}, column {_position(header, 'backup_number')}: "
                 f"{row.backup_number} is a subscriber's own number; a backup must reach them elsewhere"
+            )
+
+
+def _check_not_a_backup(
+    result: Validation, header: list[str], backups: Mapping[str, str], in_file: set[str]
+) -> None:
+    for row in result.rows:
+        owner = backups.get(row.number)
+        if owner and owner not in in_file:  # an owner in the file gets its backup from the file
+            result.errors.append(
+                f"line {row.line}, column {_position(header, 'number')}: {row.number} is the "
+                f"backup number of subscriber {owner}; a subscriber's number cannot be a backup"
             )
 
 

@@ -6,9 +6,11 @@ import re
 
 import structlog
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.extensions import db
+from app.models import utcnow
 from app.outages import outage_for
 from app.phone import last_four
 from app.twilio_signature import twilio_only
@@ -22,6 +24,7 @@ log = structlog.get_logger(__name__)
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 # Dial outcomes after which the caller should not be offered voicemail.
 DIAL_ENDED = {"completed", "answered", "canceled"}
+CALL_ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
 def _twiml(response: VoiceResponse) -> Response:
@@ -81,6 +84,45 @@ def dial_result() -> Response:
         session.commit()
     log.info("pass-through failed, taking a voicemail", dial_status=status)
     return _twiml(twiml.voicemail_answer(twiml.Caller(subscriber, _language(subscriber))))
+
+
+@bp.post("/fallback")
+@twilio_only
+def fallback() -> Response:
+    """Twilio's Fallback URL (or a SIP trunk's Disaster Recovery URL): the primary path failed.
+
+    Never pass the call back to the primary here; answer it. If the database cannot be read,
+    the caller still gets a greeting and the recording still reaches the callback.
+    """
+    _call_sid()
+    form = request.form.to_dict()
+    log.warning("fallback answered", error_code=form.get("ErrorCode"))
+    try:
+        session = db.session()
+        subscriber = find_subscriber(session, form.get("To"), form.get("ForwardedFrom"))
+        outage = outage_for(session, subscriber)
+        record_call(session, form, subscriber, outage, "fallback")
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.error("database unreachable on the fallback path; answering without it")
+        subscriber = outage = None
+    caller = twiml.Caller(subscriber, _language(subscriber))
+    return _twiml(twiml.outage_answer(caller, outage))
+
+
+@bp.post("/call-status")
+@twilio_only
+def call_status() -> Response:
+    """Twilio's status callback: store how the call ended."""
+    sid = _call_sid()
+    session = db.session()
+    call = call_for(session, sid)
+    if call is not None:
+        call.status = request.form.get("CallStatus") or call.status
+        if call.status in CALL_ENDED:
+            call.ended_at = utcnow()
+        session.commit()
+    return Response(status=204)
 
 
 @bp.post("/after-record")

@@ -123,6 +123,7 @@ def settings_env(settings: dict[str, Any]) -> dict[str, str]:
     """The environment a Backline subprocess needs to run with the test settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKLINE_", "TWILIO_"))}
     env.update({k: str(v) for k, v in settings.items() if v is not None})
+    env["FLASK_SKIP_DOTENV"] = "1"  # a stray .env above the temp dir must not configure it
     return env
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from app.config import ConfigError
@@ -26,7 +27,28 @@ def _load_app(*_args: Any) -> Flask:
         raise click.ClickException(str(exc)) from None
 
 
-main = FlaskGroup(
+class BacklineGroup(FlaskGroup):
+    """Flask's group, with database trouble reported as a sentence instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            raise click.ClickException(_database_problem(exc)) from None
+
+
+def _database_problem(exc: DBAPIError) -> str:
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
+        return (
+            f"The database has no Backline tables yet ({detail}). Run `backline db upgrade` first."
+        )
+    return (
+        f"The database could not be used: {detail}. Check DATABASE_URL and that the server is up."
+    )
+
+
+main = BacklineGroup(
     name="backline",
     create_app=_load_app,
     add_version_option=False,

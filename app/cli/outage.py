@@ -10,15 +10,25 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ACTIVE_STATES, Outage, OutageState, Subscriber
-from app.outages import OutageError, Scope, resolve_outage, start_outage, update_outage
+from app.models import ACTIVE_STATES, Outage, OutageState
+from app.outages import (
+    OutageError,
+    Scope,
+    affected_count,
+    resolve_outage,
+    start_outage,
+    update_outage,
+)
 from app.phone import InvalidNumber, normalise
 
 outage_group = AppGroup("outage", help="Start, update, resolve and list outages.")
 
 
 def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # containers may run as a uid with no name
+        return "cli:unknown-user"
 
 
 def _parse_eta(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
@@ -87,7 +97,9 @@ def start(
     )
     session.commit()
     click.echo(outage.id)
-    click.echo(f"Outage {outage.id} started; it affects {_affected_count(outage)} subscriber(s).")
+    click.echo(
+        f"Outage {outage.id} started; it affects {affected_count(db.session(), outage)} subscriber(s)."
+    )
 
 
 @outage_group.command("update")
@@ -153,10 +165,6 @@ def _outage(outage_id: int) -> Outage:
     if outage is None:
         raise click.ClickException(f"There is no outage {outage_id}.")
     return outage
-
-
-def _affected_count(outage: Outage) -> int:
-    return sum(1 for s in db.session.scalars(select(Subscriber)) if outage.affects(s))
 
 
 def _describe(outage: Outage) -> str:

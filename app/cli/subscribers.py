@@ -21,9 +21,14 @@ def import_command(path: str) -> None:
     """Import subscribers from CSV; nothing is written if any row is wrong."""
     session = db.session()
     known = session.scalars(select(Subscriber.number)).all()
+    backups = {
+        backup: number
+        for backup, number in session.execute(select(Subscriber.backup_number, Subscriber.number))
+        if backup
+    }
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            result = read_csv(handle, known)
+            result = read_csv(handle, known, backups)
     except UnicodeDecodeError as exc:
         raise click.ClickException(
             f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})"

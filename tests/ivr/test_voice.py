@@ -170,3 +170,47 @@ def test_a_malformed_call_sid_is_a_clear_400(twilio: Any, call_sid: str) -> None
     assert response.status_code == 400
     assert "CallSid" in response.json["error"]
     assert db.session.scalar(select(func.count()).select_from(Call)) == 0
+
+
+def test_the_fallback_url_answers_and_records_the_call(twilio: Any, subscriber: Any) -> None:
+    subscriber(number="+14155550100", name="Acme Plumbing")
+    params = {
+        **twilio.call_params("+14155550100"),
+        "ErrorCode": "11200",
+        "ErrorUrl": "https://x/ivr/voice",
+    }
+    root = parse(twilio.post("/ivr/fallback", params))
+    assert said(root)[0] == "You have reached Acme Plumbing."
+    assert "Record" in verbs(root)
+    assert db.session.scalar(select(Call.outcome)) == "fallback"
+
+
+def test_the_fallback_url_answers_with_the_database_unreachable(settings: dict[str, Any]) -> None:
+    from app import create_app
+    from tests.conftest import TwilioHelper
+    from tests.helpers import free_port
+
+    broken = create_app(
+        {**settings, "DATABASE_URL": f"postgresql://backline@127.0.0.1:{free_port()}/x"}
+    )
+    helper = TwilioHelper(broken.test_client(), media=None)  # type: ignore[arg-type]
+    root = parse(helper.post("/ivr/fallback", helper.call_params("+14155550100")))
+    assert said(root)[0] == "Thank you for calling."
+    record = only(root, "Record")
+    assert record.get("recordingStatusCallback") == f"{PUBLIC_URL}/voicemail/recording-status"
+
+
+def test_call_status_stores_how_the_call_ended(twilio: Any, subscriber: Any, outage: Any) -> None:
+    subscriber(number="+14155550100")
+    outage()
+    params = twilio.call_params("+14155550100")
+    twilio.post("/ivr/voice", params)
+    response = twilio.post(
+        "/ivr/call-status", {**params, "CallStatus": "completed", "CallDuration": "42"}
+    )
+    assert response.status_code == 204
+    call = db.session.scalar(select(Call))
+    assert call is not None
+    db.session.refresh(call)
+    assert call.status == "completed"
+    assert call.ended_at is not None
