@@ -6,12 +6,16 @@ import mailbox
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 
+from app.config import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN
+from app.simulator.signed_client import SignedClient
 from tests.helpers import free_port, mp3_attachment, mp3_duration, parse_email, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +55,15 @@ def backline(env: dict[str, str], cwd: Path, *args: str) -> subprocess.Completed
 
 @pytest.fixture
 def served(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = free_port()
     backline(env, tmp_path, "db", "upgrade")
+    with serve(env, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def serve(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """Run `backline serve` until the test is done; yield its URL once it answers."""
+    port = free_port()
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
@@ -124,3 +135,20 @@ def test_simulate_call_says_clearly_when_backline_is_not_running(
     assert result.returncode != 0
     assert "Backline is not answering" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_starts_and_answers_the_fallback_with_the_database_down(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**env, "DATABASE_URL": f"postgresql://backline@127.0.0.1:{free_port()}/backline"}
+    with serve(env, tmp_path) as url:
+        params = {
+            "CallSid": "CA" + "c3" * 16,
+            "AccountSid": DEV_ACCOUNT_SID,
+            "From": "+12125550142",
+            "To": "+14155550100",
+        }
+        answer = SignedClient(DEV_AUTH_TOKEN).post(f"{url}/ivr/fallback", params)
+        assert answer.status_code == 200
+        root = ET.fromstring(answer.content)
+        assert [verb.tag for verb in root] == ["Say", "Say", "Say", "Record", "Say", "Hangup"]
