@@ -52,16 +52,27 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_RECORDING_MAX_BYTES": 40 * 1024 * 1024,
     "BACKLINE_DEFAULT_TIMEZONE": "UTC",
     "BACKLINE_DEFAULT_LANGUAGE": "en",
-    "BACKLINE_RECORD_MAX_LENGTH": 180,
-    "BACKLINE_DIAL_TIMEOUT": 20,
+    "BACKLINE_RECORD_MAX_LENGTH": 180,  # seconds
+    "BACKLINE_RECORD_SILENCE_TIMEOUT": 5,  # seconds of silence that end a recording
+    "BACKLINE_RECORD_FINISH_ON_KEY": "#",
+    "BACKLINE_RECORD_BEEP": "true",
+    "BACKLINE_MIN_RECORDING_SECONDS": 0,  # shorter ones are kept but not emailed; 0 is off
+    "BACKLINE_DIAL_TIMEOUT": 20,  # seconds the primary (or a backup number) may ring
+    "BACKLINE_MENU_TIMEOUT": 5,  # seconds the outage menu waits for a key
+    "BACKLINE_FALLBACK_URL": None,  # the Fallback URL `twilio configure` sets; default ours
+    "BACKLINE_CONNECT_OVERRIDES": "ct=1000&rt=2000",  # Twilio fails over to the Fallback URL in ~3 s
     "BACKLINE_LOG_FORMAT": None,
 }
 
 INTEGER_SETTINGS = (
     "BACKLINE_RECORDING_MAX_BYTES",
     "BACKLINE_RECORD_MAX_LENGTH",
+    "BACKLINE_RECORD_SILENCE_TIMEOUT",
+    "BACKLINE_MIN_RECORDING_SECONDS",
     "BACKLINE_DIAL_TIMEOUT",
+    "BACKLINE_MENU_TIMEOUT",
 )
+BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP",)
 
 
 class ConfigError(RuntimeError):
@@ -74,6 +85,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings.update(overrides or {})
     for name in INTEGER_SETTINGS:
         settings[name] = _as_int(name, settings[name])
+    for name in BOOLEAN_SETTINGS:
+        settings[name] = _as_bool(name, settings[name])
     if settings["BACKLINE_ENV"] not in ENVIRONMENTS:
         raise ConfigError(
             f"BACKLINE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings['BACKLINE_ENV']!r}."
@@ -125,3 +138,14 @@ def _as_int(name: str, value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}.")
