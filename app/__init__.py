@@ -49,9 +49,14 @@ def _init_extensions(app: Flask) -> None:
     from voicemail.storage import storage_from_url
 
     from .extensions import db, jobs
+    from .jobs import redis_connection
+    from .snapshot import directory
 
     db.init_app(app)
     jobs.init_app(app)
+    redis_url = app.config.get("REDIS_URL")
+    app.extensions["backline.redis"] = redis_connection(redis_url) if redis_url else None
+    directory.init_app(app)
     app.extensions["backline.storage"] = storage_from_url(app.config["STORAGE_URL"])
     app.extensions["backline.mailer"] = mailer_from_settings(
         app.config["SMTP_URL"], app.config["BACKLINE_OUTBOX"]

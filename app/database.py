@@ -6,18 +6,25 @@ and `serve` start while the database is unreachable.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 from flask.globals import app_ctx
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+from .circuit import OUTAGE_ERRORS, CircuitBreaker, DatabaseUnavailable
+
+T = TypeVar("T")
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 2
+CALL_PATH_STATEMENT_TIMEOUT_MS = 500  # a webhook must never wait longer than this on a query
 
 
 def normalise_database_url(url: str) -> str:
@@ -28,17 +35,20 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def build_engine(url: str) -> Engine:
-    """Create an engine tuned for the backend; it does not connect yet."""
+def build_engine(url: str, statement_timeout_ms: int | None = None) -> Engine:
+    """Create an engine tuned for the backend; it does not connect yet.
+
+    `statement_timeout_ms` bounds every statement (PostgreSQL; SQLite has its busy timeout).
+    """
     url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
-    )
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    if statement_timeout_ms:
+        timeout = f"{statement_timeout_ms}ms"
+        connect_args["options"] = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
@@ -63,10 +73,13 @@ def _app_context_id() -> int:
 
 
 class _AppSession(Session):
-    """A session that always talks to the current app's engine."""
+    """A session that talks to the current app's engine: the bounded one inside webhooks."""
 
     def get_bind(self, *args: Any, **kwargs: Any) -> Engine:
-        engine: Engine = current_app.extensions["backline.db"]
+        name = (
+            "backline.db.calls" if has_request_context() and g.get("call_path") else "backline.db"
+        )
+        engine: Engine = current_app.extensions[name]
         return engine
 
 
@@ -79,8 +92,33 @@ class Database:
         )
 
     def init_app(self, app: Flask) -> None:
-        app.extensions["backline.db"] = build_engine(app.config["DATABASE_URL"])
+        engine = build_engine(app.config["DATABASE_URL"])
+        app.extensions["backline.db"] = engine
+        app.extensions["backline.db.calls"] = (
+            engine
+            if engine.dialect.name == "sqlite"
+            else build_engine(app.config["DATABASE_URL"], CALL_PATH_STATEMENT_TIMEOUT_MS)
+        )
+        app.extensions["backline.breaker"] = CircuitBreaker()
         app.teardown_appcontext(self._remove_session)
+
+    def guarded(self, operation: Callable[[], T]) -> T:
+        """Run a call-path database operation through the circuit breaker.
+
+        Raises DatabaseUnavailable (after rolling the session back) when the database is down,
+        slow, or was down a moment ago.
+        """
+        breaker: CircuitBreaker = current_app.extensions["backline.breaker"]
+        try:
+            return breaker.call(operation)
+        except DatabaseUnavailable:
+            self._discard_session()
+            raise
+
+    def _discard_session(self) -> None:
+        with contextlib.suppress(*OUTAGE_ERRORS):
+            self.session.rollback()
+        self.session.remove()
 
     @property
     def engine(self) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from redis import Redis
 
 from forwarding.mailer import Mailer
 from voicemail.storage import Storage
@@ -12,6 +13,12 @@ from .jobs import JobQueue
 
 db = Database()
 jobs = JobQueue()
+
+
+def redis_client() -> Redis | None:
+    """The shared Redis client (short timeouts), or None on the embedded defaults."""
+    client: Redis | None = current_app.extensions.get("backline.redis")
+    return client
 
 
 def storage() -> Storage:

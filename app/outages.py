@@ -59,7 +59,14 @@ def start_outage(
     return outage
 
 
-UPDATABLE = ("caller_message", "subscriber_message", "etr", "state")
+UPDATABLE = (
+    "caller_message",
+    "subscriber_message",
+    "caller_messages",
+    "subscriber_messages",
+    "etr",
+    "state",
+)
 
 
 def update_outage(session: Session, outage: Outage, *, actor: str, **changes: Any) -> Outage:

@@ -1,54 +1,140 @@
-"""Who a call is for, and the call row the voicemail pipeline needs."""
+"""Who a call is for, and what Backline writes down about it.
+
+Writes go through the circuit breaker; when the database is unavailable they are kept in the
+pending store and applied later, so a sick database never costs a call nor loses its record.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+import structlog
+from flask import current_app
+from redis import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from app.models import Call, Outage, Subscriber
+from app.circuit import DatabaseUnavailable
+from app.extensions import db, redis_client
+from app.models import Call, PrimaryFailure, utcnow
+from app.pending import handles, keep
 from app.phone import normalise_or_none
+from app.snapshot import directory
+from app.snapshot_types import SubscriberEntry
+
+log = structlog.get_logger(__name__)
+
+ACCEPTED_TTL_S = 6 * 3600
 
 
-def find_subscriber(
-    session: Session, to: str | None, forwarded_from: str | None
-) -> Subscriber | None:
+def find_subscriber(to: str | None, forwarded_from: str | None) -> SubscriberEntry | None:
     """The subscriber called: matched on `To`, else on `ForwardedFrom` (carrier forwarding)."""
     for raw in (to, forwarded_from):
         number = normalise_or_none(raw)
         if number:
-            subscriber = session.scalar(select(Subscriber).where(Subscriber.number == number))
+            subscriber = directory.subscriber(number)
             if subscriber:
                 return subscriber
     return None
 
 
-def record_call(
-    session: Session,
-    form: dict[str, str],
-    subscriber: Subscriber | None,
-    outage: Outage | None,
-    outcome: str,
-) -> Call:
-    """Store the call once per CallSid; Twilio retrying the webhook updates the same row."""
-    call = session.scalar(select(Call).where(Call.call_sid == form["CallSid"]))
+def note_call(call_sid: str, **fields: Any) -> None:
+    """Create or update the call row; `menu_choice=` appends to the call's choices."""
+    try:
+        db.guarded(lambda: _apply_note({"call_sid": call_sid, **fields}))
+    except DatabaseUnavailable:
+        keep("call", {"call_sid": call_sid, **_jsonable(fields)})
+
+
+def note_primary_failure(
+    call_sid: str, kind: str, sip_code: int | None = None, error_code: str | None = None
+) -> None:
+    """Record evidence that the primary is down (for the detector)."""
+    payload = {
+        "call_sid": call_sid,
+        "kind": kind,
+        "sip_code": sip_code,
+        "error_code": error_code,
+        "at": utcnow().isoformat(),
+    }
+    log.warning("primary failure", kind=kind, sip_code=sip_code, error_code=error_code)
+    try:
+        db.guarded(lambda: _apply_failure(payload))
+    except DatabaseUnavailable:
+        keep("primary-failure", payload)
+
+
+@handles("call")
+def _apply_note(payload: dict[str, Any]) -> None:
+    fields = dict(payload)
+    call_sid = fields.pop("call_sid")
+    choice = fields.pop("menu_choice", None)
+    if "ended_at" in fields and isinstance(fields["ended_at"], str):
+        fields["ended_at"] = _parse_time(fields["ended_at"])
+    session = db.session()
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None:
-        call = Call(call_sid=form["CallSid"])
+        call = Call(call_sid=call_sid, menu_choices=[])
         session.add(call)
-    call.subscriber_id = subscriber.id if subscriber else None
-    call.outage_id = outage.id if outage else None
-    call.from_number = form.get("From")
-    call.to_number = form.get("To")
-    call.forwarded_from = form.get("ForwardedFrom")
-    call.outcome = outcome
-    call.status = form.get("CallStatus")
+    for name, value in fields.items():
+        setattr(call, name, value)
+    if choice is not None:
+        call.menu_choices = [*(call.menu_choices or []), choice]
     try:
         session.commit()
     except IntegrityError:  # the same CallSid raced in from a retried webhook
         session.rollback()
-        return record_call(session, form, subscriber, outage, outcome)
-    return call
+        _apply_note(payload)
 
 
-def call_for(session: Session, call_sid: str) -> Call | None:
-    return session.scalar(select(Call).where(Call.call_sid == call_sid))
+@handles("primary-failure")
+def _apply_failure(payload: dict[str, Any]) -> None:
+    values = {**payload, "at": _parse_time(payload["at"])}
+    db.session.add(PrimaryFailure(**values))
+    db.session.commit()
+
+
+def mark_backup_accepted(call_sid: str) -> None:
+    """The backup number's owner pressed 1: the caller was put through."""
+    client = redis_client()
+    if client is not None:
+        try:
+            client.set(_accepted_key(call_sid), "1", ex=ACCEPTED_TTL_S)
+        except RedisError:
+            log.warning("could not note the accepted backup call in Redis")
+    note_call(call_sid, outcome="backup-accepted")
+
+
+def backup_was_accepted(call_sid: str) -> bool:
+    """Whether the screened backup callee accepted this call (Redis first, then the database)."""
+    client = redis_client()
+    if client is not None:
+        try:
+            if client.exists(_accepted_key(call_sid)):
+                return True
+        except RedisError:
+            pass
+    try:
+        outcome = db.guarded(
+            lambda: db.session.scalar(select(Call.outcome).where(Call.call_sid == call_sid))
+        )
+    except DatabaseUnavailable:
+        return False
+    return outcome == "backup-accepted"
+
+
+def default_language() -> str:
+    return str(current_app.config["BACKLINE_DEFAULT_LANGUAGE"])
+
+
+def _accepted_key(call_sid: str) -> str:
+    return f"backline:backup-accepted:{call_sid}"
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}

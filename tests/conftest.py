@@ -32,11 +32,15 @@ from werkzeug.test import TestResponse
 
 from app import create_app, migrate
 from app.database import build_engine
-from app.extensions import db, jobs
+from app.extensions import db, jobs, redis_client
 from app.models import Base, Outage, Subscriber
 from app.outages import Scope, start_outage
+from app.pending import DEAD_REDIS_KEY as DEAD_PENDING_KEY
+from app.pending import REDIS_KEY as PENDING_KEY
+from app.periodic import HEARTBEATS_KEY
 from app.simulator.audio import make_wav
 from app.simulator.media_server import MediaServer, MediaState, Recording
+from app.snapshot import directory
 from tests.helpers import free_port, parse_email, wait_until
 
 ACCOUNT_SID = "AC" + "a1" * 16
@@ -168,6 +172,12 @@ def worker_process(
         process.wait(timeout=10)
 
 
+def _empty_redis_state() -> None:
+    client = redis_client()
+    if client is not None:
+        client.delete(PENDING_KEY, DEAD_PENDING_KEY, HEARTBEATS_KEY)
+
+
 def _empty_tables() -> None:
     session = db.session()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
@@ -190,6 +200,8 @@ def app(
     app = create_app(settings)
     with app.app_context():
         _empty_tables()
+        directory.invalidate()  # raw SQL bypasses the ORM events that normally do this
+        _empty_redis_state()
     smtp.clear()
     media.state.recordings.clear()
     media.state.requests.clear()

@@ -151,4 +151,4 @@ def test_serve_starts_and_answers_the_fallback_with_the_database_down(
         answer = SignedClient(DEV_AUTH_TOKEN).post(f"{url}/ivr/fallback", params)
         assert answer.status_code == 200
         root = ET.fromstring(answer.content)
-        assert [verb.tag for verb in root] == ["Say", "Say", "Say", "Record", "Say", "Hangup"]
+        assert [verb.tag for verb in root] == ["Say", "Say", "Gather", "Redirect"]

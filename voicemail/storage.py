@@ -20,6 +20,12 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def list(self, prefix: str) -> list[str]:
+        """Keys under a prefix, sorted."""
+        ...
+
+    def delete(self, key: str) -> None: ...
+
 
 class LocalStorage:
     """Files under one directory; written atomically, so a reader never sees half a file."""
@@ -53,6 +59,19 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def list(self, prefix: str) -> list[str]:
+        directory = self._path(prefix)
+        if not directory.is_dir():
+            return []
+        root = self.root.resolve()
+        return sorted(str(p.relative_to(root)) for p in directory.rglob("*") if p.is_file())
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"could not delete {key}: {exc}") from exc
 
 
 def storage_from_url(url: str) -> Storage:

@@ -67,10 +67,16 @@ def _fetch_and_store(voicemail: Voicemail) -> None:
     storage().put(f"{base}.mp3", converted.mp3, "audio/mpeg")
     voicemail.original_key, voicemail.mp3_key = f"{base}.wav", f"{base}.mp3"
     voicemail.duration_ms = converted.duration_ms
-    voicemail.status = VoicemailStatus.STORED
     voicemail.processed_at = utcnow()
     voicemail.error = None
-    _create_deliveries(voicemail)
+    if converted.duration_ms < 1000 * current_app.config["BACKLINE_MIN_RECORDING_SECONDS"]:
+        voicemail.status = VoicemailStatus.HELD  # listed in the outage summary, not emailed
+        log.info(
+            "voicemail shorter than the minimum; not emailed", duration_ms=converted.duration_ms
+        )
+    else:
+        voicemail.status = VoicemailStatus.STORED
+        _create_deliveries(voicemail)
     session.commit()
     log.info("voicemail stored", voicemail_id=voicemail.id, duration_ms=converted.duration_ms)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import structlog
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
 
+from app.circuit import DatabaseUnavailable
 from app.extensions import db, jobs
+from app.pending import handles, keep
 from app.twilio_signature import twilio_only
 
 from .download import ACCOUNT_SID, RECORDING_SID
@@ -16,6 +19,12 @@ from .tasks import process_voicemail
 
 bp = Blueprint("voicemail", __name__, url_prefix="/voicemail")
 log = structlog.get_logger(__name__)
+
+
+@bp.before_request
+def _bounded_database() -> None:
+    g.call_path = True  # Twilio must get its 204 fast, database or not
+
 
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
@@ -34,15 +43,24 @@ def recording_status() -> Response:
         log.info("recording not delivered", recording_status=status or "missing")
         return Response(status=204)
     _validate()
-    voicemail, created = store_callback(
-        db.session(), form, request.headers.get("I-Twilio-Idempotency-Token")
-    )
+    callback = {"form": form.to_dict(), "token": request.headers.get("I-Twilio-Idempotency-Token")}
+    try:
+        db.guarded(lambda: accept_callback(callback))
+    except DatabaseUnavailable:
+        keep("recording", callback)  # applied, and the voicemail processed, once it is back
+        log.warning("database unavailable; recording callback kept for later")
+    return Response(status=204)
+
+
+@handles("recording")
+def accept_callback(callback: dict[str, Any]) -> None:
+    """Store the callback once and queue the voicemail's processing (idempotent)."""
+    voicemail, created = store_callback(db.session(), callback["form"], callback["token"])
     if created:
         jobs.enqueue(process_voicemail, voicemail.id)
         log.info("voicemail received", voicemail_id=voicemail.id)
     else:
         log.info("repeated recording callback ignored", voicemail_id=voicemail.id)
-    return Response(status=204)
 
 
 def _validate() -> None:

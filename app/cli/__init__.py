@@ -17,6 +17,7 @@ from .outage import outage_group
 from .serve import serve
 from .simulate import simulate_call
 from .subscribers import subscribers_group
+from .twilio import twilio_group
 from .worker import worker
 
 
@@ -54,5 +55,13 @@ main = BacklineGroup(
     add_version_option=False,
     help="Backline: the line that still answers when the primary VoIP platform is down.",
 )
-for command in (serve, worker, simulate_call, db_group, subscribers_group, outage_group):
+for command in (
+    serve,
+    worker,
+    simulate_call,
+    db_group,
+    subscribers_group,
+    outage_group,
+    twilio_group,
+):
     main.add_command(command)

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.config import uses_development_twilio
+from app.periodic import PeriodicRunner
 from app.twilio_signature import public_url
 
 log = structlog.get_logger(__name__)
@@ -35,6 +36,7 @@ def serve(host: str, port: int | None, threads: int) -> None:
     if not os.environ.get("BACKLINE_PUBLIC_URL") and app.config["BACKLINE_ENV"] != "production":
         app.config["BACKLINE_PUBLIC_URL"] = f"http://{_url_host(host)}:{port}"
     _announce(app)
+    PeriodicRunner(app, exclusive=False).start()
     waitress_serve(app, host=host, port=port, threads=threads, ident="Backline")
 
 

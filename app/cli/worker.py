@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from rq import Queue, SimpleWorker
 
 from app.jobs import QUEUES, redis_connection
+from app.periodic import PeriodicRunner
 
 
 class AppWorker(SimpleWorker):
@@ -39,4 +40,5 @@ def worker(burst: bool) -> None:
     queues = [Queue(name, connection=connection) for name in QUEUES]
     rq_worker = AppWorker(queues, connection=connection)
     rq_worker.app = app
+    PeriodicRunner(app, exclusive=True).start()
     rq_worker.work(burst=burst, with_scheduler=True)

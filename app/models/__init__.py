@@ -1,8 +1,15 @@
 """The data model: subscribers, outages and their audit log, calls, voicemails, deliveries."""
 
 from .base import Base, utcnow
-from .call import Call
-from .outage import ACTIVE_STATES, Outage, OutageEvent, OutageSource, OutageState
+from .call import Call, PrimaryFailure
+from .outage import (
+    ACTIVE_STATES,
+    Outage,
+    OutageEvent,
+    OutageSource,
+    OutageState,
+    answers_at_once,
+)
 from .subscriber import Subscriber
 from .voicemail import Delivery, DeliveryState, Voicemail, VoicemailStatus
 
@@ -16,8 +23,10 @@ __all__ = [
     "OutageEvent",
     "OutageSource",
     "OutageState",
+    "PrimaryFailure",
     "Subscriber",
     "Voicemail",
     "VoicemailStatus",
+    "answers_at_once",
     "utcnow",
 ]

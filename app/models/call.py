@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -20,8 +20,27 @@ class Call(Base):
     from_number: Mapped[str | None] = mapped_column(String(64))
     to_number: Mapped[str | None] = mapped_column(String(64))
     forwarded_from: Mapped[str | None] = mapped_column(String(64))
-    # What Backline did with the call: "ivr", "pass-through", "voicemail", ...
+    language: Mapped[str | None] = mapped_column(String(8))
+    # What Backline did with the call: "ivr", "pass-through", "voicemail", "backup", ...
     outcome: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str | None] = mapped_column(String(32))
+    menu_choices: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    dial_status: Mapped[str | None] = mapped_column(String(32))  # last <Dial> result
+    sip_code: Mapped[int | None]
+    error_code: Mapped[str | None] = mapped_column(String(16))  # from Twilio's Fallback URL
+    status: Mapped[str | None] = mapped_column(String(32))  # Twilio's CallStatus
+    duration: Mapped[int | None]  # seconds, from the status callback
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ended_at: Mapped[datetime | None]
+
+
+class PrimaryFailure(Base):
+    """Evidence that the primary platform is down: a failed dial or a Fallback URL request."""
+
+    __tablename__ = "primary_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    call_sid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # "dial" or "fallback"
+    sip_code: Mapped[int | None]
+    error_code: Mapped[str | None] = mapped_column(String(16))

@@ -28,6 +28,12 @@ class OutageSource(enum.StrEnum):
 
 
 ACTIVE_STATES = (OutageState.INVESTIGATING, OutageState.IDENTIFIED, OutageState.MONITORING)
+PEOPLE = (OutageSource.ADMIN, OutageSource.API)
+
+
+def answers_at_once(source: str, state: str) -> bool:
+    """People's outages answer at once until monitoring; automatic ones only after a failed dial."""
+    return source in PEOPLE and state in (OutageState.INVESTIGATING, OutageState.IDENTIFIED)
 
 
 class Outage(Base):
@@ -38,6 +44,11 @@ class Outage(Base):
     source: Mapped[str] = mapped_column(String(20), default=OutageSource.ADMIN)
     caller_message: Mapped[str | None] = mapped_column(Text)
     subscriber_message: Mapped[str | None] = mapped_column(Text)
+    # Optional translations, by language code; callers in other languages hear a template.
+    caller_messages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    subscriber_messages: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     etr: Mapped[datetime | None]
     # Scope: an empty list places no limit; different lists narrow each other.
     scope_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -54,6 +65,11 @@ class Outage(Base):
     @property
     def is_active(self) -> bool:
         return self.state != OutageState.RESOLVED
+
+    @property
+    def answers_at_once(self) -> bool:
+        """Whether affected calls go straight to the outage IVR instead of trying the primary."""
+        return answers_at_once(self.source, self.state)
 
     @property
     def covers_everyone(self) -> bool:

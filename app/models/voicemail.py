@@ -14,6 +14,7 @@ from .base import Base, utcnow
 class VoicemailStatus(enum.StrEnum):
     RECEIVED = "received"  # callback stored, audio not yet fetched
     STORED = "stored"  # audio converted and stored, deliveries created
+    HELD = "held"  # stored, but shorter than the minimum length: listed, not emailed
     FAILED = "failed"  # could not be fetched or converted; visible to admins
 
 

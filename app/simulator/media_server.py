@@ -1,17 +1,22 @@
-"""A local stand-in for Twilio's recording media endpoint.
+"""A local stand-in for Twilio's REST API: recording media and IncomingPhoneNumbers.
 
 Serves `/2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}.wav` behind basic auth and,
-like Twilio, can answer with a redirect to a media host that needs no credentials.
+like Twilio, can answer with a redirect to a media host that needs no credentials. The same server
+lists and updates the account's phone numbers (`rest_api.py`) behind the same basic auth.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from . import rest_api
 
 API_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.wav$")
 MEDIA_PATH = re.compile(r"^/media/(RE[0-9a-f]{32})\.wav$")
@@ -30,7 +35,13 @@ class MediaState:
     auth_token: str
     recordings: dict[str, Recording] = field(default_factory=dict)
     redirect_to: str | None = None  # e.g. "http://localhost:PORT": redirect like Twilio does
+    numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # PN sid -> Twilio's JSON
     requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def authorises(self, header: str | None, account_sid: str) -> bool:
+        """Whether `Authorization` carries this account's credentials, for its own resources."""
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return header == f"Basic {expected}" and account_sid == self.account_sid
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -41,28 +52,55 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         state = self.server.state
-        state.requests.append(
-            {
-                "path": self.path,
-                "host": self.headers.get("Host"),
-                "authorization": self.headers.get("Authorization"),
-            }
-        )
+        self._record(state)
         api = API_PATH.match(self.path)
         media = MEDIA_PATH.match(self.path)
         if api:
             self._api(state, api.group(1), api.group(2))
         elif media:
             self._send(state.recordings.get(media.group(1)))
+        elif rest_api.NUMBERS_PATH.match(self.path):
+            self._numbers(state, None)
         else:
             self._reply(404, b"not found", "text/plain")
 
+    def do_POST(self) -> None:
+        state = self.server.state
+        form = self._form()
+        self._record(state, form)
+        if rest_api.NUMBERS_PATH.match(self.path):
+            self._numbers(state, form)
+        else:
+            self._reply(404, b"not found", "text/plain")
+
+    def _record(self, state: MediaState, form: dict[str, str] | None = None) -> None:
+        entry = {
+            "method": self.command,
+            "path": self.path,
+            "host": self.headers.get("Host"),
+            "authorization": self.headers.get("Authorization"),
+        }
+        state.requests.append({**entry, "form": form} if self.command == "POST" else entry)
+
+    def _form(self) -> dict[str, str] | None:
+        """The POST body's fields; None when it is not form-encoded (Twilio's API wants that)."""
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            return None
+        return dict(parse_qsl(body.decode(), keep_blank_values=True))
+
+    def _numbers(self, state: MediaState, form: dict[str, str] | None) -> None:
+        parts = urlsplit(self.path)
+        account = rest_api.NUMBERS_PATH.match(parts.path)
+        if not account or not state.authorises(self.headers.get("Authorization"), account[1]):
+            status, body = 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        else:
+            status, body = rest_api.answer(state, self.command, parts.path, parts.query, form)
+        self._reply(status, json.dumps(body).encode(), "application/json")
+
     def _api(self, state: MediaState, account_sid: str, recording_sid: str) -> None:
-        expected = base64.b64encode(f"{state.account_sid}:{state.auth_token}".encode()).decode()
-        if (
-            self.headers.get("Authorization") != f"Basic {expected}"
-            or account_sid != state.account_sid
-        ):
+        if not state.authorises(self.headers.get("Authorization"), account_sid):
             self._reply(401, b"authentication required", "text/plain")
         elif state.redirect_to and recording_sid in state.recordings:
             self.send_response(302)

@@ -1,0 +1,105 @@
+"""Periodic jobs: run in-process by `serve`, or by exactly one `backline worker` (Redis lock).
+
+Each run writes a heartbeat (Redis hash `backline:heartbeats`, or this process's memory on the
+embedded defaults) so operators can see the jobs are alive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from flask import Flask
+from redis import RedisError
+from redis.lock import Lock
+
+from .extensions import redis_client
+from .models import utcnow
+from .pending import replay_pending
+
+log = structlog.get_logger(__name__)
+
+HEARTBEATS_KEY = "backline:heartbeats"
+LOCK_KEY = "backline:scheduler"
+LOCK_TTL_S = 30
+TICK_S = 1.0
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every_s: float
+    run: Callable[[], object]
+
+
+PERIODIC_JOBS = (Periodic("replay-pending", 5, replay_pending),)
+
+
+class PeriodicRunner:
+    """A daemon thread running PERIODIC_JOBS on their intervals inside the app."""
+
+    def __init__(self, app: Flask, exclusive: bool) -> None:
+        self.app = app
+        self.exclusive = exclusive  # take the Redis lock first (several workers)
+        self.last_run: dict[str, float] = {}
+        self.lock: Lock | None = None
+        self.thread = threading.Thread(target=self._loop, name="backline-periodic", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self.app.app_context():
+                if self._may_schedule():
+                    self.run_due()
+            time.sleep(TICK_S)
+
+    def run_due(self) -> None:
+        now = time.monotonic()
+        for job in PERIODIC_JOBS:
+            if now - self.last_run.get(job.name, -job.every_s) >= job.every_s:
+                self.last_run[job.name] = now
+                _run(job)
+
+    def _may_schedule(self) -> bool:
+        if not self.exclusive:
+            return True
+        client = redis_client()
+        if client is None:
+            return True
+        try:
+            if self.lock is not None and self.lock.owned():
+                self.lock.reacquire()
+                return True
+            self.lock = client.lock(LOCK_KEY, timeout=LOCK_TTL_S, blocking=False)
+            return bool(self.lock.acquire(blocking=False))
+        except RedisError as exc:
+            log.warning("scheduler lock unavailable", error=str(exc))
+            return False
+
+
+def _run(job: Periodic) -> None:
+    try:
+        job.run()
+    except Exception:  # one failing job must not stop the others
+        log.error("periodic job failed", job=job.name, exc_info=True)
+        return
+    _heartbeat(job.name)
+
+
+def _heartbeat(name: str) -> None:
+    from flask import current_app
+
+    stamp = utcnow().isoformat()
+    client = redis_client()
+    if client is not None:
+        try:
+            client.hset(HEARTBEATS_KEY, name, stamp)
+            return
+        except RedisError:
+            pass
+    current_app.extensions.setdefault("backline.heartbeats", {})[name] = stamp
