@@ -1,0 +1,136 @@
+"""With the database unreachable, calls are still answered by name and nothing is lost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from app import create_app
+from app.circuit import CircuitBreaker, DatabaseUnavailable
+from app.database import build_engine
+from app.extensions import db
+from app.models import Call, PrimaryFailure, Voicemail
+from app.pending import pending_count, replay_pending
+from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
+from tests.helpers import free_port
+from tests.twiml import parse, said, verbs
+
+
+def _refusing_engine() -> Any:
+    return build_engine(f"postgresql://backline@127.0.0.1:{free_port()}/backline")
+
+
+@contextmanager
+def _database_down(app: Flask) -> Iterator[None]:
+    """Point the app at a database port that refuses connections; restore it afterwards."""
+    saved = {name: app.extensions[name] for name in ("backline.db", "backline.db.calls")}
+    db.session.remove()
+    for name in saved:
+        app.extensions[name] = _refusing_engine()
+    try:
+        yield
+    finally:
+        db.session.remove()
+        app.extensions.update(saved)
+        app.extensions["backline.breaker"] = CircuitBreaker()
+
+
+def _expire_local_copy(app: Flask) -> None:
+    local = app.extensions["backline.snapshot"]
+    local.outages_at = 0.0
+    local.subscribers = type(local.subscribers)(
+        (k, (v[0], 0.0)) for k, v in local.subscribers.items()
+    )
+
+
+def _count(model: type) -> int:
+    db.session.rollback()
+    return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_calls_are_answered_by_name_and_kept_until_the_database_is_back(
+    app: Flask, twilio: Any, subscriber: Any, outage: Any, smtp: SmtpSink
+) -> None:
+    subscriber(number="+14155550100", name="Acme Plumbing")
+    outage(caller_message="Acme cannot take calls right now.")
+    twilio.post("/ivr/voice", twilio.call_params("+14155550100"))  # the snapshot now holds them
+
+    with _database_down(app):
+        _expire_local_copy(app)  # stale copies are still better than nothing
+        call = twilio.call_params("+14155550100")
+        root = parse(twilio.post("/ivr/voice", call))
+        assert said(root)[:2] == [
+            "You have reached Acme Plumbing.",
+            "Acme cannot take calls right now.",
+        ]
+        recording = twilio.add_recording(2)
+        assert (
+            twilio.post(
+                "/voicemail/recording-status", twilio.recording_params(call, recording, 2)
+            ).status_code
+            == 204
+        )
+        assert pending_count() >= 2
+
+    assert replay_pending() >= 2
+    assert pending_count() == 0
+    assert _count(Call) == 2
+    assert _count(Voicemail) == 1
+    [message] = smtp.wait_for(1)
+    assert message["To"] == "office@acme.example"
+
+
+def test_the_fallback_records_evidence_once_the_database_is_back(app: Flask, twilio: Any) -> None:
+    with _database_down(app):
+        params = {**twilio.call_params("+14155550100"), "ErrorCode": "11200"}
+        assert verbs(parse(twilio.post("/ivr/fallback", params)))[-2:] == ["Gather", "Redirect"]
+    replay_pending()
+    failure = db.session.scalar(select(PrimaryFailure))
+    assert failure is not None
+    assert (failure.kind, failure.error_code) == ("fallback", "11200")
+    assert db.session.scalar(select(Call.error_code)) == "11200"
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="the shared snapshot lives in Redis; set REDIS_URL")
+def test_a_fresh_process_answers_by_name_from_the_shared_snapshot(
+    app: Flask, settings: dict[str, Any], twilio: Any, subscriber: Any, outage: Any
+) -> None:
+    subscriber(number="+14155550100", name="Acme Plumbing")
+    outage(caller_message="Acme cannot take calls right now.")
+    twilio.post("/ivr/voice", twilio.call_params("+14155550100"))
+    other = create_app(
+        {**settings, "DATABASE_URL": f"postgresql://backline@127.0.0.1:{free_port()}/x"}
+    )
+    helper = TwilioHelper(other.test_client(), twilio.media)
+    with other.app_context():
+        root = parse(helper.post("/ivr/voice", helper.call_params("+14155550100")))
+    assert said(root)[:2] == [
+        "You have reached Acme Plumbing.",
+        "Acme cannot take calls right now.",
+    ]
+
+
+def test_the_breaker_skips_the_database_after_a_failure_then_probes_again() -> None:
+    breaker = CircuitBreaker(cooldown=0.2)
+    attempts: list[int] = []
+
+    def failing() -> None:
+        from sqlalchemy.exc import OperationalError
+
+        attempts.append(1)
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with pytest.raises(DatabaseUnavailable):
+        breaker.call(failing)
+    with pytest.raises(DatabaseUnavailable, match="open"):
+        breaker.call(failing)
+    assert len(attempts) == 1  # the second call never reached the database
+    time.sleep(0.25)
+    assert breaker.call(lambda: "answered") == "answered"
+    assert not breaker.is_open
