@@ -11,6 +11,7 @@ every <Dial> outcome (with SIP codes) and every <Redirect>, and checks that:
 
 from __future__ import annotations
 
+import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,7 +187,13 @@ class Explorer:
     def backup(
         self, action: str, screen: str, status: str, how: str | None, trail: str, turns: int
     ) -> None:
-        child = {**self.call, "CallSid": "CA" + "e5" * 16, "ParentCallSid": self.call["CallSid"]}
+        # Each branch is its own call: whether the callee accepted is remembered per call.
+        parent = {**self.call, "CallSid": "CA" + secrets.token_hex(16)}
+        child = {
+            **parent,
+            "CallSid": "CA" + secrets.token_hex(16),
+            "ParentCallSid": parent["CallSid"],
+        }
         if how in ("accepted", "declined"):
             path = urlsplit(screen)
             screen_root = ET.fromstring(self.twilio.post(f"{path.path}?{path.query}", child).data)
@@ -199,16 +206,21 @@ class Explorer:
         ending = (
             "person" if how == "accepted" else ("caller-gone" if how == "caller-gone" else None)
         )
-        self.after_dial(
-            action, {"DialCallStatus": status}, ending, trail + f" [backup {status} {how}]", turns
-        )
+        extra = {"DialCallStatus": status}
+        self.after_dial(action, extra, ending, trail + f" [backup {status} {how}]", turns, parent)
 
     def after_dial(
-        self, action: str, extra: dict[str, str], ending: str | None, trail: str, turns: int
+        self,
+        action: str,
+        extra: dict[str, str],
+        ending: str | None,
+        trail: str,
+        turns: int,
+        call: dict[str, str] | None = None,
     ) -> None:
-        key = (action, tuple(sorted(extra.items())))
-        self.seen.pop(key, None)  # the same URL can mean a different outcome after a screen
-        response = self.twilio.post(action.removeprefix(PUBLIC_URL), {**self.call, **extra})
+        response = self.twilio.post(
+            action.removeprefix(PUBLIC_URL), {**(call or self.call), **extra}
+        )
         assert response.status_code == 200, trail
         root = ET.fromstring(response.data)
         validate(root)
