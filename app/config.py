@@ -59,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_MIN_RECORDING_SECONDS": 0,  # shorter ones are kept but not emailed; 0 is off
     "BACKLINE_DIAL_TIMEOUT": 20,  # seconds the primary (or a backup number) may ring
     "BACKLINE_MENU_TIMEOUT": 5,  # seconds the outage menu waits for a key
+    "BACKLINE_SWEEP_AFTER_SECONDS": 120,  # work untouched this long is queued again
     "BACKLINE_FALLBACK_URL": None,  # the Fallback URL `twilio configure` sets; default ours
     "BACKLINE_CONNECT_OVERRIDES": "ct=1000&rt=2000",  # Twilio fails over to the Fallback URL in ~3 s
     "BACKLINE_LOG_FORMAT": None,
@@ -71,6 +72,7 @@ INTEGER_SETTINGS = (
     "BACKLINE_MIN_RECORDING_SECONDS",
     "BACKLINE_DIAL_TIMEOUT",
     "BACKLINE_MENU_TIMEOUT",
+    "BACKLINE_SWEEP_AFTER_SECONDS",
 )
 BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP",)
 

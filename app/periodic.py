@@ -16,6 +16,8 @@ from flask import Flask
 from redis import RedisError
 from redis.lock import Lock
 
+from voicemail.sweeper import sweep_voicemails
+
 from .extensions import redis_client
 from .models import utcnow
 from .pending import replay_pending
@@ -35,7 +37,10 @@ class Periodic:
     run: Callable[[], object]
 
 
-PERIODIC_JOBS = (Periodic("replay-pending", 5, replay_pending),)
+PERIODIC_JOBS = (
+    Periodic("replay-pending", 5, replay_pending),
+    Periodic("sweep-voicemails", 60, sweep_voicemails),
+)
 
 
 class PeriodicRunner:

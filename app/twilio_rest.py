@@ -1,4 +1,7 @@
-"""A small client for the Twilio REST calls Backline makes: finding and updating phone numbers.
+"""A small client for the Twilio REST calls Backline makes.
+
+Finding and updating phone numbers, listing recordings (for the reconciler), fetching a call,
+and deleting a recording once Backline holds a verified copy.
 
 It talks to `TWILIO_API_URL` (Twilio, a Twilio-compatible provider or the local stand-in), which
 the twilio helper library cannot be pointed at. Every failure is a `TwilioApiError` whose message
@@ -9,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -21,6 +25,10 @@ PAGE_SIZE = 50
 
 class TwilioApiError(RuntimeError):
     """A Twilio REST call failed; the message says why in a sentence."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status, when Twilio answered at all
 
 
 @dataclass(frozen=True)
@@ -103,16 +111,44 @@ class TwilioRest:
 
     def all_numbers(self) -> Iterator[IncomingNumber]:
         """Every number on the account, page by page."""
-        uri: str | None = f"{self._numbers_path}.json?PageSize={PAGE_SIZE}"
+        uri = f"{self._numbers_path}.json?PageSize={PAGE_SIZE}"
+        for row in self._pages(uri, "incoming_phone_numbers"):
+            yield IncomingNumber.from_json(row)
+
+    def recordings_since(self, day: date) -> Iterator[dict[str, Any]]:
+        """The account's recordings created on or after `day` (Twilio filters by date)."""
+        query = urlencode({"DateCreated>": day.isoformat(), "PageSize": PAGE_SIZE})
+        yield from self._pages(
+            f"/2010-04-01/Accounts/{self.account_sid}/Recordings.json?{query}", "recordings"
+        )
+
+    def call(self, call_sid: str) -> dict[str, Any] | None:
+        """One call's details (to, from, forwarded_from...), or None if Twilio has no such call."""
+        try:
+            return self._call(
+                "GET", f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call_sid}.json"
+            )
+        except TwilioApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete a recording (and its media) from Twilio."""
+        self._call(
+            "DELETE", f"/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}.json"
+        )
+
+    def _pages(self, uri: str, key: str) -> Iterator[dict[str, Any]]:
+        next_uri: str | None = uri
         seen: set[str] = set()
-        while uri:
-            if uri in seen:
-                raise TwilioApiError(f"Twilio returned the page {uri} twice; stopping.")
-            seen.add(uri)
-            page = self._call("GET", uri)
-            for row in page.get("incoming_phone_numbers") or []:
-                yield IncomingNumber.from_json(row)
-            uri = page.get("next_page_uri")
+        while next_uri:
+            if next_uri in seen:
+                raise TwilioApiError(f"Twilio returned the page {next_uri} twice; stopping.")
+            seen.add(next_uri)
+            page = self._call("GET", next_uri)
+            yield from page.get(key) or []
+            next_uri = page.get("next_page_uri")
 
     def update_number(
         self, sid: str, webhooks: VoiceWebhooks, detach_application: bool = False
@@ -135,7 +171,9 @@ class TwilioRest:
             ) from None
         with response:
             if response.status_code >= 400:
-                raise TwilioApiError(self._explain(method, response))
+                raise TwilioApiError(self._explain(method, response), response.status_code)
+            if response.status_code == 204:
+                return {}
             try:
                 body = response.json()
             except ValueError:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import structlog
 from flask import current_app
+from sqlalchemy import update
 
 from app.extensions import db, jobs, storage
 from app.jobs import job
@@ -65,20 +66,39 @@ def _fetch_and_store(voicemail: Voicemail) -> None:
     base = f"voicemails/{voicemail.recorded_at:%Y/%m/%d}/{voicemail.recording_sid}"
     storage().put(f"{base}.wav", wav, "audio/wav")
     storage().put(f"{base}.mp3", converted.mp3, "audio/mpeg")
+    short = converted.duration_ms < 1000 * current_app.config["BACKLINE_MIN_RECORDING_SECONDS"]
+    if not _claim(voicemail, VoicemailStatus.HELD if short else VoicemailStatus.STORED):
+        return
     voicemail.original_key, voicemail.mp3_key = f"{base}.wav", f"{base}.mp3"
     voicemail.duration_ms = converted.duration_ms
     voicemail.processed_at = utcnow()
     voicemail.error = None
-    if converted.duration_ms < 1000 * current_app.config["BACKLINE_MIN_RECORDING_SECONDS"]:
-        voicemail.status = VoicemailStatus.HELD  # listed in the outage summary, not emailed
+    if short:  # listed in the outage summary, not emailed
         log.info(
             "voicemail shorter than the minimum; not emailed", duration_ms=converted.duration_ms
         )
     else:
-        voicemail.status = VoicemailStatus.STORED
         _create_deliveries(voicemail)
     session.commit()
     log.info("voicemail stored", voicemail_id=voicemail.id, duration_ms=converted.duration_ms)
+
+
+def _claim(voicemail: Voicemail, status: VoicemailStatus) -> bool:
+    """Move the voicemail out of `received`, unless another job already did (then stop)."""
+    session = db.session()
+    moved = session.execute(
+        update(Voicemail)
+        .where(Voicemail.id == voicemail.id, Voicemail.status == VoicemailStatus.RECEIVED)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount == 1:  # type: ignore[attr-defined]
+        voicemail.status = status
+        return True
+    session.rollback()
+    session.refresh(voicemail)
+    log.info("voicemail already processed by another job", status=voicemail.status)
+    return False
 
 
 def _download(voicemail: Voicemail) -> bytes:

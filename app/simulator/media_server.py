@@ -2,7 +2,8 @@
 
 Serves `/2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}.wav` behind basic auth and,
 like Twilio, can answer with a redirect to a media host that needs no credentials. The same server
-lists and updates the account's phone numbers (`rest_api.py`) behind the same basic auth.
+lists and updates the account's phone numbers (`rest_api.py`) and lists recordings and fetches
+calls (`recordings_api.py`) behind the same basic auth.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import base64
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import rest_api
+from . import recordings_api, rest_api
 
 API_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.wav$")
 MEDIA_PATH = re.compile(r"^/media/(RE[0-9a-f]{32})\.wav$")
@@ -27,6 +30,13 @@ class Recording:
     body: bytes
     content_type: str = "audio/x-wav"
     status: int = 200
+    delay: float = 0.0  # seconds the media takes to start arriving (a slow Twilio)
+    # What the Recordings API says about it (for the reconciler):
+    call_sid: str | None = None
+    duration: int = 0
+    source: str = "RecordVerb"
+    recording_status: str = "completed"
+    date_created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -36,6 +46,7 @@ class MediaState:
     recordings: dict[str, Recording] = field(default_factory=dict)
     redirect_to: str | None = None  # e.g. "http://localhost:PORT": redirect like Twilio does
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # PN sid -> Twilio's JSON
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid -> {"to", "from", ...}
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def authorises(self, header: str | None, account_sid: str) -> bool:
@@ -61,8 +72,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(state.recordings.get(media.group(1)))
         elif rest_api.NUMBERS_PATH.match(self.path):
             self._numbers(state, None)
+        elif recordings_api.ANY_PATH.match(urlsplit(self.path).path):
+            self._recordings(state)
         else:
             self._reply(404, b"not found", "text/plain")
+
+    def do_DELETE(self) -> None:
+        state = self.server.state
+        self._record(state)
+        self._recordings(state)
 
     def do_POST(self) -> None:
         state = self.server.state
@@ -99,6 +117,19 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = rest_api.answer(state, self.command, parts.path, parts.query, form)
         self._reply(status, json.dumps(body).encode(), "application/json")
 
+    def _recordings(self, state: MediaState) -> None:
+        parts = urlsplit(self.path)
+        account = recordings_api.ANY_PATH.match(parts.path)
+        if not account or not state.authorises(self.headers.get("Authorization"), account[1]):
+            status, body = 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        else:
+            status, body = recordings_api.answer(state, self.command, parts.path, parts.query)
+        if status == 204:
+            self.send_response(204)
+            self.end_headers()
+            return
+        self._reply(status, json.dumps(body).encode(), "application/json")
+
     def _api(self, state: MediaState, account_sid: str, recording_sid: str) -> None:
         if not state.authorises(self.headers.get("Authorization"), account_sid):
             self._reply(401, b"authentication required", "text/plain")
@@ -111,6 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(state.recordings.get(recording_sid))
 
     def _send(self, recording: Recording | None) -> None:
+        if recording is not None and recording.delay:
+            time.sleep(recording.delay)
         if recording is None:
             self._reply(
                 404, b'{"message": "The requested resource was not found"}', "application/json"
