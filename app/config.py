@@ -57,9 +57,11 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_RECORD_FINISH_ON_KEY": "#",
     "BACKLINE_RECORD_BEEP": "true",
     "BACKLINE_MIN_RECORDING_SECONDS": 0,  # shorter ones are kept but not emailed; 0 is off
+    "BACKLINE_LISTEN_LINK_DAYS": 30,  # how long a voicemail email's listen link works
     "BACKLINE_DIAL_TIMEOUT": 20,  # seconds the primary (or a backup number) may ring
     "BACKLINE_MENU_TIMEOUT": 5,  # seconds the outage menu waits for a key
     "BACKLINE_SWEEP_AFTER_SECONDS": 120,  # work untouched this long is queued again
+    "BACKLINE_SCHEDULER_LOCK_SECONDS": 30,  # a dead worker's hold on the periodic jobs lapses
     "BACKLINE_FALLBACK_URL": None,  # the Fallback URL `twilio configure` sets; default ours
     "BACKLINE_CONNECT_OVERRIDES": "ct=1000&rt=2000",  # Twilio fails over to the Fallback URL in ~3 s
     "BACKLINE_LOG_FORMAT": None,
@@ -70,9 +72,11 @@ INTEGER_SETTINGS = (
     "BACKLINE_RECORD_MAX_LENGTH",
     "BACKLINE_RECORD_SILENCE_TIMEOUT",
     "BACKLINE_MIN_RECORDING_SECONDS",
+    "BACKLINE_LISTEN_LINK_DAYS",
     "BACKLINE_DIAL_TIMEOUT",
     "BACKLINE_MENU_TIMEOUT",
     "BACKLINE_SWEEP_AFTER_SECONDS",
+    "BACKLINE_SCHEDULER_LOCK_SECONDS",
 )
 BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP",)
 

@@ -26,7 +26,6 @@ log = structlog.get_logger(__name__)
 
 HEARTBEATS_KEY = "backline:heartbeats"
 LOCK_KEY = "backline:scheduler"
-LOCK_TTL_S = 30
 TICK_S = 1.0
 
 
@@ -80,7 +79,8 @@ class PeriodicRunner:
             if self.lock is not None and self.lock.owned():
                 self.lock.reacquire()
                 return True
-            self.lock = client.lock(LOCK_KEY, timeout=LOCK_TTL_S, blocking=False)
+            ttl = self.app.config["BACKLINE_SCHEDULER_LOCK_SECONDS"]
+            self.lock = client.lock(LOCK_KEY, timeout=ttl, blocking=False)
             return bool(self.lock.acquire(blocking=False))
         except RedisError as exc:
             log.warning("scheduler lock unavailable", error=str(exc))
