@@ -80,6 +80,12 @@ def update_outage(session: Session, outage: Outage, *, actor: str, **changes: An
         return resolve_outage(session, outage, actor=actor)
     if "state" in changes and changes["state"] not in {s.value for s in ACTIVE_STATES}:
         raise OutageError(f"unknown state {changes['state']!r}")
+    for message, translations in (
+        ("caller_message", "caller_messages"),
+        ("subscriber_message", "subscriber_messages"),
+    ):
+        if message in changes and translations not in changes and getattr(outage, translations):
+            changes[translations] = {}  # translations of the old message would now mislead
     diff = {k: _jsonable(v) for k, v in changes.items() if getattr(outage, k) != v}
     for key, value in changes.items():
         setattr(outage, key, value)

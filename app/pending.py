@@ -7,6 +7,7 @@ every handler is idempotent, because an entry is removed only after it was appli
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -18,8 +19,8 @@ from redis import RedisError
 
 from voicemail.storage import StorageError
 
-from .circuit import DatabaseUnavailable
-from .extensions import redis_client, storage
+from .circuit import OUTAGE_ERRORS, DatabaseUnavailable
+from .extensions import db, redis_client, storage
 from .models import utcnow
 
 log = structlog.get_logger(__name__)
@@ -113,6 +114,10 @@ def _apply(raw: bytes | str) -> bool:
         handler(record["payload"])
     except DatabaseUnavailable:
         raise
+    except OUTAGE_ERRORS as exc:  # the database is still away: keep the entry, stop here
+        with contextlib.suppress(*OUTAGE_ERRORS):
+            db.session.rollback()
+        raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
     except Exception:  # a poisoned entry must not block the ones behind it
         log.error("pending entry cannot be applied; set aside", exc_info=True)
         return False

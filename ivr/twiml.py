@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
+from app.phone import display
 from app.snapshot_types import OutageEntry, SubscriberEntry
 from app.twilio_signature import public_url
 
@@ -32,8 +33,9 @@ class Caller:
 
     @property
     def greeting(self) -> str:
-        if self.subscriber and self.subscriber.name:
-            return say("greeting_named", self.language, name=self.subscriber.name)
+        if self.subscriber:
+            name = self.subscriber.name or display(self.subscriber.number)
+            return say("greeting_named", self.language, name=name)
         return say("greeting_unknown", self.language)
 
     @property

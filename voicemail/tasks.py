@@ -12,6 +12,7 @@ from app.extensions import db, jobs, storage
 from app.jobs import job
 from app.models import Delivery, DeliveryState, Subscriber, Voicemail, VoicemailStatus, utcnow
 
+from .attribution import attribute_unknown_call
 from .audio import AudioError, wav_to_mp3
 from .download import (
     DownloadError,
@@ -73,6 +74,7 @@ def _fetch_and_store(voicemail: Voicemail) -> None:
     voicemail.duration_ms = converted.duration_ms
     voicemail.processed_at = utcnow()
     voicemail.error = None
+    attribute_unknown_call(voicemail)
     if short:  # listed in the outage summary, not emailed
         log.info(
             "voicemail shorter than the minimum; not emailed", duration_ms=converted.duration_ms

@@ -36,7 +36,8 @@ def serve(host: str, port: int | None, threads: int) -> None:
     if not os.environ.get("BACKLINE_PUBLIC_URL") and app.config["BACKLINE_ENV"] != "production":
         app.config["BACKLINE_PUBLIC_URL"] = f"http://{_url_host(host)}:{port}"
     _announce(app)
-    PeriodicRunner(app, exclusive=False).start()
+    # With Redis, workers may run the periodic jobs too: take turns through the same lock.
+    PeriodicRunner(app, exclusive=bool(app.config.get("REDIS_URL"))).start()
     waitress_serve(app, host=host, port=port, threads=threads, ident="Backline")
 
 

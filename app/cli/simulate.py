@@ -118,7 +118,7 @@ def _report_voicemail(recording_sid: str, wait: float) -> None:
 
 
 def _settled(voicemail: Voicemail) -> bool:
-    if voicemail.status == VoicemailStatus.FAILED:
+    if voicemail.status in (VoicemailStatus.FAILED, VoicemailStatus.HELD):
         return True
     waiting = (DeliveryState.PENDING, DeliveryState.SENDING)
     return voicemail.status == VoicemailStatus.STORED and all(
@@ -129,6 +129,9 @@ def _settled(voicemail: Voicemail) -> bool:
 def _print_voicemail(voicemail: Voicemail) -> None:
     if voicemail.status == VoicemailStatus.FAILED:
         raise click.ClickException(f"The voicemail could not be processed: {voicemail.error}")
+    if voicemail.status == VoicemailStatus.HELD:
+        click.echo("Voicemail stored but not emailed: shorter than BACKLINE_MIN_RECORDING_SECONDS.")
+        return
     if not voicemail.deliveries:
         raise click.ClickException(
             f"The voicemail was stored but went to nobody: {voicemail.error}"

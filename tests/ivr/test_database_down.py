@@ -17,6 +17,7 @@ from app.database import build_engine
 from app.extensions import db
 from app.models import Call, PrimaryFailure, Voicemail
 from app.pending import pending_count, replay_pending
+from app.snapshot import directory
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
 from tests.helpers import free_port
 from tests.twiml import parse, said, verbs
@@ -134,3 +135,32 @@ def test_the_breaker_skips_the_database_after_a_failure_then_probes_again() -> N
     time.sleep(0.25)
     assert breaker.call(lambda: "answered") == "answered"
     assert not breaker.is_open
+
+
+def test_replaying_while_the_database_is_still_down_keeps_every_entry(
+    app: Flask, twilio: Any
+) -> None:
+    with _database_down(app):
+        params = {**twilio.call_params("+14155550100"), "ErrorCode": "11200"}
+        twilio.post("/ivr/fallback", params)
+        kept = pending_count()
+        assert kept >= 2
+        assert replay_pending() == 0
+        assert pending_count() == kept  # waiting, not set aside
+    assert replay_pending() == kept
+
+
+def test_a_voicemail_left_while_the_subscriber_was_unknown_still_reaches_them(
+    app: Flask, twilio: Any, subscriber: Any, outage: Any, smtp: SmtpSink
+) -> None:
+    subscriber(number="+14155550100", emails=["office@acme.example"])
+    outage()
+    directory.invalidate()  # this process (and Redis) hold nothing about them
+    with _database_down(app):
+        call = twilio.call_params("+14155550100")
+        assert said(parse(twilio.post("/ivr/voice", call)))[0] == "Thank you for calling."
+        recording = twilio.add_recording(2)
+        twilio.post("/voicemail/recording-status", twilio.recording_params(call, recording, 2))
+    replay_pending()
+    [message] = smtp.wait_for(1)
+    assert message["To"] == "office@acme.example"

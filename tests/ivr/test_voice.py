@@ -335,3 +335,25 @@ def test_call_status_stores_how_the_call_ended(twilio: Any, subscriber: Any, out
     call = fresh_call()
     assert (call.status, call.duration) == ("completed", 42)
     assert call.ended_at is not None
+
+
+def test_a_subscriber_without_a_name_is_greeted_with_their_number(
+    twilio: Any, subscriber: Any, outage: Any
+) -> None:
+    subscriber(number="+14155550100", name=None)
+    outage()
+    root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
+    assert said(root)[0] == "You have reached +1 415-555-0100."
+
+
+def test_changing_the_message_drops_translations_of_the_old_one(
+    twilio: Any, subscriber: Any, outage: Any
+) -> None:
+    subscriber(number="+12125550142", language="es")
+    row = outage(caller_message="Down.")
+    update_outage(db.session(), row, actor="test", caller_messages={"es": "Caído."})
+    db.session.commit()
+    update_outage(db.session(), row, actor="test", caller_message="Back soon.")
+    db.session.commit()
+    root = parse(twilio.post("/ivr/voice", twilio.call_params("+12125550142")))
+    assert "Caído." not in said(root)

@@ -157,3 +157,30 @@ def test_the_mp3_is_a_real_mp3_of_the_recordings_length(
     assert voicemail is not None
     assert voicemail.status == VoicemailStatus.STORED
     assert voicemail.duration_ms == 12000
+
+
+def test_a_call_backline_never_saw_is_attributed_through_twilios_calls_api(
+    twilio: Any, subscriber: Any, outage: Any, smtp: SmtpSink
+) -> None:
+    subscriber(number="+14155550100", emails=["office@acme.example"])
+    outage()
+    call = twilio.call_params("+14155550100", from_="+12125550142")  # /ivr/voice never ran
+    twilio.media.state.calls[call["CallSid"]] = {"to": "+14155550100", "from": "+12125550142"}
+    recording = twilio.add_recording(2)
+    assert (
+        twilio.post(
+            "/voicemail/recording-status", twilio.recording_params(call, recording, 2)
+        ).status_code
+        == 204
+    )
+    [message] = smtp.wait_for(1)
+    assert message["To"] == "office@acme.example"
+    assert message["Subject"].startswith("Voicemail from +1 212-555-0142")
+
+
+def test_a_call_twilio_does_not_know_either_goes_to_the_admins(twilio: Any, smtp: SmtpSink) -> None:
+    call = twilio.call_params("+14155550100")
+    recording = twilio.add_recording(2)
+    twilio.post("/voicemail/recording-status", twilio.recording_params(call, recording, 2))
+    [message] = smtp.wait_for(1)
+    assert message["To"] == ADMIN_EMAIL

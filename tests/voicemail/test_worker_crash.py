@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
@@ -25,7 +26,9 @@ pytestmark = [
 
 def _spare_database(url: str) -> str:
     """The same Redis, another database: the suite's own worker must not take these jobs."""
-    return url.rsplit("/", 1)[0] + "/14"
+    parts = urlsplit(url)
+    current = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{14 if current != 14 else 13}"))
 
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

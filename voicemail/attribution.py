@@ -1,0 +1,64 @@
+"""Whose voicemail is it? The call row says; for a call Backline never saw, Twilio's Calls API.
+
+Failing both, the voicemail has no subscriber and goes to ADMIN_EMAIL: nobody's message is lost.
+"""
+
+from __future__ import annotations
+
+import structlog
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Call, Subscriber, Voicemail
+from app.outages import outage_for
+from app.phone import normalise_or_none
+from app.twilio_rest import TwilioApiError, twilio_rest
+
+log = structlog.get_logger(__name__)
+
+
+def attribute_unknown_call(voicemail: Voicemail) -> None:
+    """Fill in subscriber, caller and outage when the call row does not name a subscriber.
+
+    That happens for calls Backline never saw (a missed webhook: ask Twilio's Calls API) and for
+    calls answered while the subscriber could not be looked up (the database was down).
+    """
+    if voicemail.subscriber_id is not None:
+        return
+    call = _call_details(voicemail)
+    if call is None:
+        return
+    voicemail.caller_number = voicemail.caller_number or call.get("from")
+    subscriber = _subscriber_for(call.get("to"), call.get("forwarded_from"))
+    if subscriber is not None:
+        voicemail.subscriber_id = subscriber.id
+        outage = outage_for(db.session(), subscriber)
+        voicemail.outage_id = voicemail.outage_id or (outage.id if outage else None)
+
+
+def _call_details(voicemail: Voicemail) -> dict[str, str | None] | None:
+    row = db.session.get(Call, voicemail.call_id) if voicemail.call_id else None
+    if row is not None:
+        return {"to": row.to_number, "from": row.from_number, "forwarded_from": row.forwarded_from}
+    try:
+        with twilio_rest(current_app.config) as api:
+            found = api.call(voicemail.call_sid)
+    except TwilioApiError as exc:
+        log.warning(
+            "could not look the call up at Twilio; the admins get the voicemail", error=str(exc)
+        )
+        return None
+    if found is None:
+        log.warning("Twilio does not know this call; the admins get the voicemail")
+    return found
+
+
+def _subscriber_for(*raw_numbers: str | None) -> Subscriber | None:
+    for raw in raw_numbers:
+        number = normalise_or_none(raw)
+        if number:
+            found = db.session.scalar(select(Subscriber).where(Subscriber.number == number))
+            if found:
+                return found
+    return None
