@@ -46,6 +46,7 @@ def _wants_json_logs(settings: Mapping[str, Any]) -> bool:
 
 def _init_extensions(app: Flask) -> None:
     from forwarding.mailer import mailer_from_settings
+    from forwarding.providers import fallback_from_url
     from voicemail.storage import storage_from_url
 
     from .extensions import db, jobs
@@ -61,9 +62,11 @@ def _init_extensions(app: Flask) -> None:
     app.extensions["backline.mailer"] = mailer_from_settings(
         app.config["SMTP_URL"], app.config["BACKLINE_OUTBOX"]
     )
+    app.extensions["backline.mail_fallback"] = fallback_from_url(app.config["MAIL_FALLBACK_URL"])
 
 
 def _register_blueprints(app: Flask) -> None:
+    from forwarding.views import bp as forwarding_bp
     from ivr.views import bp as ivr_bp
     from voicemail.views import bp as voicemail_bp
 
@@ -72,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(ivr_bp)
     app.register_blueprint(voicemail_bp)
+    app.register_blueprint(forwarding_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

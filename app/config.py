@@ -43,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_PUBLIC_URL": None,
     "SMTP_URL": None,
     "MAIL_FROM": None,
+    "MAIL_FALLBACK_URL": None,  # ses://REGION or smtp://…: used after repeated SMTP failure
+    "BACKLINE_MAIL_FALLBACK_AFTER": 3,  # failed attempts on the primary before the fallback
+    "BACKLINE_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # larger MP3s get a listen link only
+    "BACKLINE_SES_TOPIC_ARNS": None,  # comma-separated; SES events from other topics get 403
+    "BACKLINE_SNS_URL_PATTERN": None,  # tests only: ignored in production (AWS hosts only)
     "BACKLINE_OUTBOX": None,
     "ADMIN_EMAIL": None,
     "STORAGE_URL": None,
@@ -68,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 INTEGER_SETTINGS = (
+    "BACKLINE_MAIL_FALLBACK_AFTER",
+    "BACKLINE_ATTACHMENT_MAX_BYTES",
     "BACKLINE_RECORDING_MAX_BYTES",
     "BACKLINE_RECORD_MAX_LENGTH",
     "BACKLINE_RECORD_SILENCE_TIMEOUT",

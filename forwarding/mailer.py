@@ -1,10 +1,14 @@
-"""Mail backends behind one interface: a Maildir outbox, or SMTP (SMTP_URL)."""
+"""Mail backends behind one interface: a Maildir outbox, SMTP (SMTP_URL), or SES (`ses.py`)."""
 
 from __future__ import annotations
 
 import mailbox
+import os
 import smtplib
 import ssl
+import threading
+import time
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -43,15 +47,32 @@ class MaildirMailer:
         return f"stored as {key}"
 
 
+@dataclass
+class _Connection:
+    client: smtplib.SMTP
+    pid: int
+    last_used: float
+    sent: int = 0
+
+
 class SmtpMailer:
-    """Sends through an SMTP relay: `smtp://user:pass@host:port?starttls=true` or `smtps://`."""
+    """Sends through an SMTP relay: `smtp://user:pass@host:port?starttls=true` or `smtps://`.
 
-    name = "smtp"
+    Each thread keeps one connection open and reuses it for the next message. A connection idle
+    for a moment is checked with NOOP first; one idle past IDLE_LIMIT_S, or used for
+    MAX_MESSAGES_PER_CONNECTION messages, is replaced (relays time out idle clients and some
+    cap the messages per connection).
+    """
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    IDLE_LIMIT_S = 60.0
+    PROBE_AFTER_S = 1.0  # back-to-back messages skip the NOOP round trip
+    MAX_MESSAGES_PER_CONNECTION = 100
+
+    def __init__(self, url: str, timeout: float = 30.0, name: str = "smtp") -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps"):
             raise ValueError(f"SMTP_URL must start with smtp:// or smtps://, not {parts.scheme}://")
+        self.name = name
         self.implicit_tls = parts.scheme == "smtps"
         self.host = parts.hostname or "localhost"
         self.port = parts.port or (465 if self.implicit_tls else 25)
@@ -60,31 +81,82 @@ class SmtpMailer:
         query = parse_qs(parts.query)
         self.starttls = query.get("starttls", ["false"])[0].lower() in ("1", "true", "yes")
         self.timeout = timeout
-
-    def _connect(self) -> smtplib.SMTP:
-        if self.implicit_tls:
-            context = ssl.create_default_context()
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        if self.starttls:
-            client.starttls(context=ssl.create_default_context())
-        return client
+        self._local = threading.local()
 
     def send(self, message: EmailMessage) -> str:
         try:
-            with self._connect() as client:
-                if self.username:
-                    client.login(self.username, self.password or "")
-                refused = client.send_message(message)
+            connection = self._connection()
+            refused = connection.client.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {code for code, _ in exc.recipients.values()}
             error = PermanentMailError if all(c >= 500 for c in codes) else MailError
-            raise error(f"recipient refused: {exc.recipients}") from exc
+            raise error(f"recipient refused: {_answers(exc.recipients)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
+            self.close()  # whatever state the session is in, the next message starts afresh
             raise MailError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+        connection.last_used = time.monotonic()
+        connection.sent += 1
         if refused:
-            raise PermanentMailError(f"recipient refused: {refused}")
+            raise PermanentMailError(f"recipient refused: {_answers(refused)}")
         return f"250 accepted by {self.host}:{self.port}"
+
+    def close(self) -> None:
+        """Close this thread's connection, if any (QUIT when the relay still listens)."""
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is None or connection.pid != os.getpid():
+            return  # never talk on a socket inherited from a parent process
+        try:
+            connection.client.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.client.close()
+
+    def _connection(self) -> _Connection:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and not self._still_good(connection):
+            self.close()
+            connection = None
+        if connection is None:
+            connection = _Connection(self._connect(), os.getpid(), time.monotonic())
+            self._local.connection = connection
+        return connection
+
+    def _still_good(self, connection: _Connection) -> bool:
+        if connection.pid != os.getpid():
+            return False
+        idle = time.monotonic() - connection.last_used
+        if idle > self.IDLE_LIMIT_S or connection.sent >= self.MAX_MESSAGES_PER_CONNECTION:
+            return False
+        if idle < self.PROBE_AFTER_S:
+            return True
+        try:
+            return connection.client.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
+
+    def _connect(self) -> smtplib.SMTP:
+        client: smtplib.SMTP
+        if self.implicit_tls:
+            context = ssl.create_default_context()
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if self.username:
+                client.login(self.username, self.password or "")
+        except (smtplib.SMTPException, OSError):
+            client.close()
+            raise
+        return client
+
+
+def _answers(refused: dict[str, tuple[int, bytes]]) -> str:
+    return "; ".join(
+        f"{address}: {code} {reply.decode('utf-8', 'replace')}"
+        for address, (code, reply) in refused.items()
+    )
 
 
 def mailer_from_settings(smtp_url: str | None, outbox: str) -> Mailer:

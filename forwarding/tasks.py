@@ -1,52 +1,78 @@
-"""The email job: send one delivery, marking it `sending` before and `accepted` after."""
+"""The email jobs: send one delivery (through the provider `providers.py` picks), alert admins."""
 
 from __future__ import annotations
 
 import structlog
 from flask import current_app
 
-from app.extensions import db, mailer, storage
+from app.extensions import db, jobs, mailer, storage
 from app.jobs import job
-from app.models import Delivery, DeliveryState, Outage, Subscriber, utcnow
+from app.models import AttemptOutcome, Delivery, Outage, Subscriber
 
-from .mailer import MailError, PermanentMailError
+from .alerts import send_alert, should_alert
+from .attempts import FINAL_STATES, begin_attempt, finish_attempt
+from .mailer import Mailer, MailError, PermanentMailError
+from .providers import provider_for
 from .voicemail_email import VoicemailContext, compose
 
 log = structlog.get_logger(__name__)
 
-FINAL_STATES = (DeliveryState.ACCEPTED, DeliveryState.BOUNCED, DeliveryState.FAILED)
-
 
 @job("email", timeout=120, retry_intervals=(10, 30, 60, 120, 300, 600))
 def send_voicemail_email(delivery_id: int) -> None:
-    """Email one voicemail to one address.
+    """Email one voicemail to one address, recording the attempt and the provider's answer.
 
-    Idempotent outside one window: a delivery already accepted is never sent again; a worker
-    killed between the relay's 250 and the commit resends with the same Message-ID.
+    Idempotent outside one window: a delivery already accepted is never sent again, and two jobs
+    for one delivery never both send it; a worker killed between the relay's 250 and the commit
+    leaves it `sending`, and it is resent with the same Message-ID through the same provider.
+    Transient failures raise (the job's retries are the backoff); after
+    BACKLINE_MAIL_FALLBACK_AFTER of them on the primary, MAIL_FALLBACK_URL carries it.
     """
-    session = db.session()
-    delivery = session.get(Delivery, delivery_id)
+    delivery = db.session.get(Delivery, delivery_id)
     if delivery is None or delivery.state in FINAL_STATES:
         return
     voicemail = delivery.voicemail
     structlog.contextvars.bind_contextvars(
-        recording_sid=voicemail.recording_sid, call_sid=voicemail.call_sid
+        recording_sid=voicemail.recording_sid, call_sid=voicemail.call_sid, delivery_id=delivery_id
     )
     message = compose(delivery, _context(delivery), current_app.config["MAIL_FROM"])
-    backend = mailer()
-    delivery.state, delivery.provider = DeliveryState.SENDING, backend.name
-    delivery.message_id = message["Message-ID"]
-    delivery.attempts += 1
-    session.commit()
+    provider = provider_for(delivery)
+    attempt = begin_attempt(delivery, provider.name, message["Message-ID"])
+    if attempt is None:
+        log.info("another job claimed this delivery first")
+        return
     try:
-        answer = backend.send(message)
+        answer = provider.send(message)
     except PermanentMailError as exc:
-        _finish(delivery, DeliveryState.FAILED, str(exc))
+        finish_attempt(delivery, attempt, AttemptOutcome.PERMANENT, str(exc))
+        _alert_now(delivery, provider)
         return
     except MailError as exc:
-        _finish(delivery, DeliveryState.PENDING, str(exc))
+        finish_attempt(delivery, attempt, AttemptOutcome.TRANSIENT, str(exc))
         raise
-    _finish(delivery, DeliveryState.ACCEPTED, answer)
+    finish_attempt(delivery, attempt, AttemptOutcome.ACCEPTED, answer)
+
+
+@job("email", timeout=60, retry_intervals=(30, 120, 600, 1800))
+def alert_admins(delivery_id: int) -> None:
+    """Email ADMIN_EMAIL that a delivery failed or bounced for good.
+
+    At least once: a worker killed while sending may repeat the alert.
+    """
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is not None and should_alert(delivery):
+        send_alert(delivery, mailer())
+
+
+def _alert_now(delivery: Delivery, provider: Mailer) -> None:
+    """Alert through the provider that just answered; queue a retry if that fails."""
+    if not should_alert(delivery):
+        return
+    try:
+        send_alert(delivery, provider)
+    except MailError as exc:
+        log.warning("admin alert not sent; queued to retry", error=str(exc))
+        jobs.enqueue(alert_admins, delivery.id)
 
 
 def _context(delivery: Delivery) -> VoicemailContext:
@@ -62,17 +88,4 @@ def _context(delivery: Delivery) -> VoicemailContext:
         outage=outage,
         mp3=storage().get(voicemail.mp3_key or ""),
         default_timezone=current_app.config["BACKLINE_DEFAULT_TIMEZONE"],
-    )
-
-
-def _finish(delivery: Delivery, state: DeliveryState, answer: str) -> None:
-    delivery.state = state
-    if state == DeliveryState.ACCEPTED:
-        delivery.accepted_at = utcnow()
-        delivery.last_error = None
-    else:
-        delivery.last_error = answer
-    db.session.commit()
-    log.info(
-        "voicemail email", delivery_id=delivery.id, state=state.value, provider=delivery.provider
     )

@@ -7,10 +7,14 @@ a real SMTP server (aiosmtpd) and a local stand-in for Twilio's media endpoint.
 - `media`: Twilio's recording endpoint stand-in (basic auth, optional redirects).
 - `twilio`: signs webhook requests exactly as Twilio does and registers recordings.
 - `subscriber` / `outage`: factories for the rows a call needs.
+- `relay`: a second SMTP server that counts connections, refuses or defers recipients, and
+  goes down and up; `ses`: a real SES API (moto server) whose sent messages tests read back.
+- `s3`: a real S3 API (moto server) on 127.0.0.1 with a versioned bucket, which tests can stop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
@@ -204,6 +208,7 @@ def app(
         _empty_redis_state()
     smtp.clear()
     media.state.recordings.clear()
+    media.state.calls.clear()
     media.state.requests.clear()
     media.state.redirect_to = None
     ctx = app.app_context()
@@ -331,3 +336,251 @@ def outage(app: Flask) -> Any:
         return row
 
     return make
+
+
+class S3Server:
+    """moto's S3 on 127.0.0.1 with one versioned bucket; `stop()`/`start()` take it down and up.
+
+    `url` is the endpoint (set it as AWS_ENDPOINT_URL); `client()` is a boto3 client for checking
+    what really landed in the bucket. moto keeps its state in this process, so objects survive a
+    stop and start.
+    """
+
+    bucket = "backline-test-voicemail"
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.running = False
+
+    def start(self) -> None:
+        if not self.running:
+            self._server.start()
+            self.running = True
+
+    def stop(self) -> None:
+        """Refuse connections, as a dead S3 does (shutdown() alone leaves the socket listening)."""
+        if self.running:
+            self._server.stop()
+            self._server._server.server_close()
+            self.running = False
+
+    @contextlib.contextmanager
+    def down(self) -> Iterator[None]:
+        """S3 unreachable inside the block, and running again after it whatever happened."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.url)
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """A real S3 API (moto server) with a versioned bucket; dummy AWS credentials for the session.
+
+    Tests point Backline at it with `monkeypatch.setenv("AWS_ENDPOINT_URL", s3.url)` and take it
+    down with `with s3.down(): ...` (or `stop()`, then `start()` in a `finally`).
+    """
+    dummy = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {name: os.environ.get(name) for name in (*dummy, "AWS_SESSION_TOKEN", "AWS_PROFILE")}
+    os.environ.update(dummy)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    server = S3Server()
+    server.start()
+    client = server.client()
+    client.create_bucket(Bucket=server.bucket)
+    client.put_bucket_versioning(
+        Bucket=server.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    yield server
+    server.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+class RelaySink(SmtpSink):
+    """A second SMTP server that tests control: it counts connections, refuses chosen recipients
+    with 550, defers everyone with 451, and goes `down()` and back `up()` on the same port.
+
+    Optionally implicit TLS (`ssl_context`), STARTTLS (`tls_context`) and a required login.
+    """
+
+    def __init__(
+        self,
+        ssl_context: Any = None,
+        tls_context: Any = None,
+        login: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.port = free_port()
+        self.refused: set[str] = set()
+        self.deferring = False
+        self.logins: list[str] = []
+        self._ssl_context, self._tls_context, self._login = ssl_context, tls_context, login
+        self._clients: list[Any] = []  # one aiosmtpd SMTP object per connection that said hello
+        self._controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        scheme = "smtps" if self._ssl_context else "smtp"
+        credentials = f"{self._login[0]}:{self._login[1]}@" if self._login else ""
+        query = "?starttls=true" if self._tls_context else ""
+        return f"{scheme}://{credentials}127.0.0.1:{self.port}{query}"
+
+    @property
+    def connections(self) -> int:
+        """How many SMTP sessions (connections that said EHLO or HELO) the relay has seen."""
+        with self.lock:
+            return len(self._clients)
+
+    def up(self) -> None:
+        if self._controller is not None:
+            return
+        options: dict[str, Any] = {}
+        if self._tls_context is not None:
+            options["tls_context"] = self._tls_context
+        if self._login is not None:
+            options.update(authenticator=self._authenticate, auth_require_tls=False)
+        self._controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, ssl_context=self._ssl_context, **options
+        )
+        self._controller.start()
+
+    def down(self) -> None:
+        """Stop listening and drop every open connection, as a relay that dies does."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def _note(self, server: Any) -> None:
+        with self.lock:
+            if not any(seen is server for seen in self._clients):
+                self._clients.append(server)
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        self._note(server)
+        session.host_name = hostname
+        return responses
+
+    async def handle_HELO(self, server: Any, session: Any, envelope: Any, hostname: str) -> str:
+        self._note(server)
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.lower() in self.refused:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if self.deferring:
+            return "451 4.3.0 Temporary local problem, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> Any:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = isinstance(auth_data, LoginPassword) and self._login == (
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        )
+        if ok:
+            self.logins.append(auth_data.login.decode())
+        return AuthResult(success=ok)
+
+
+@pytest.fixture
+def relay() -> Iterator[RelaySink]:
+    """A second, controllable SMTP server for this test (see RelaySink); `relay.url` is its URL."""
+    sink = RelaySink()
+    sink.up()
+    yield sink
+    sink.down()
+
+
+class SesServer:
+    """moto's SES on 127.0.0.1: `verify()` a sender, read back `sent()` messages."""
+
+    region = "us-east-1"
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("ses", endpoint_url=self.url, region_name=self.region)
+
+    def verify(self, identity: str) -> None:
+        """Verify a sender address or domain, as SES requires before it sends from it."""
+        if "@" in identity:
+            self.client().verify_email_identity(EmailAddress=identity)
+        else:
+            self.client().verify_domain_identity(Domain=identity)
+
+    def sent(self, containing: str = "") -> list[EmailMessage]:
+        """Every raw message SES accepted (moto keeps them process-wide), filtered by a substring
+        of the raw text, such as a Message-ID unique to the test."""
+        import requests
+
+        data = requests.get(f"{self.url}/moto-api/data.json", timeout=10).json()
+        raws = [m["raw_data"] for m in data.get("ses", {}).get("RawMessage", [])]
+        return [parse_email(raw.encode()) for raw in raws if containing in raw]
+
+
+@pytest.fixture(scope="session")
+def ses() -> Iterator[SesServer]:
+    """A real SES API (moto server) with dummy AWS credentials for the session.
+
+    Point Backline at it with `monkeypatch.setenv("AWS_ENDPOINT_URL", ses.url)` and
+    `MAIL_FALLBACK_URL=ses://us-east-1`.
+    """
+    dummy = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": SesServer.region,
+    }
+    saved = {name: os.environ.get(name) for name in (*dummy, "AWS_SESSION_TOKEN", "AWS_PROFILE")}
+    os.environ.update(dummy)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    server = SesServer()
+    server.start()
+    yield server
+    server.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

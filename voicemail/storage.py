@@ -13,18 +13,26 @@ class StorageError(RuntimeError):
     """The storage backend could not keep or return an object."""
 
 
+class ObjectNotFound(StorageError):
+    """There is no object under that key (never stored, or deleted)."""
+
+
 class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
-    def get(self, key: str) -> bytes: ...
+    def get(self, key: str) -> bytes:
+        """The object's bytes; ObjectNotFound when there is none."""
+        ...
 
     def exists(self, key: str) -> bool: ...
 
     def list(self, prefix: str) -> list[str]:
-        """Keys under a prefix, sorted."""
+        """Keys in the folder `prefix` (and below it), sorted."""
         ...
 
-    def delete(self, key: str) -> None: ...
+    def delete(self, key: str) -> None:
+        """Remove every copy of the object; a missing one is not an error."""
+        ...
 
 
 class LocalStorage:
@@ -54,6 +62,8 @@ class LocalStorage:
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"there is no stored object {key}") from exc
         except OSError as exc:
             raise StorageError(f"could not read {key}: {exc}") from exc
 
@@ -75,8 +85,16 @@ class LocalStorage:
 
 
 def storage_from_url(url: str) -> Storage:
-    """Build the backend STORAGE_URL names (`file:///path`)."""
+    """Build the backend STORAGE_URL names: `file:///path` or `s3://bucket/prefix`."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         return LocalStorage(Path(unquote(parts.path)))
-    raise ValueError(f"STORAGE_URL scheme {parts.scheme!r} is not supported (use file://)")
+    if parts.scheme == "s3":
+        if not parts.netloc:
+            raise ValueError(f"STORAGE_URL {url!r} names no bucket; write s3://bucket/prefix")
+        from .storage_s3 import S3Storage  # boto3 is imported only by those who use S3
+
+        return S3Storage(parts.netloc, unquote(parts.path))
+    raise ValueError(
+        f"STORAGE_URL scheme {parts.scheme!r} is not supported (use file:///path or s3://bucket/prefix)"
+    )

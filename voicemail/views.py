@@ -72,3 +72,7 @@ def _validate() -> None:
     account = get("AccountSid", "")
     if not ACCOUNT_SID.match(account) or account != current_app.config["TWILIO_ACCOUNT_SID"]:
         abort(400, "AccountSid does not name this Backline's Twilio account.")
+
+
+# Imported last: it adds the listen-link route to `bp`.
+from . import listen  # noqa: E402, F401

@@ -13,6 +13,7 @@ from app import create_app
 from app.config import ConfigError
 
 from .db import db_group
+from .deliveries import deliveries_group
 from .outage import outage_group
 from .serve import serve
 from .simulate import simulate_call
@@ -62,6 +63,7 @@ for command in (
     db_group,
     subscribers_group,
     outage_group,
+    deliveries_group,
     twilio_group,
 ):
     main.add_command(command)

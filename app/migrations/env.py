@@ -17,6 +17,10 @@ def run_migrations() -> None:
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            # End the implicit transaction the SET began (the setting lasts for the session), so
+            # Alembic owns its transactions and a migration can leave them in an
+            # `autocommit_block()` to build an index concurrently.
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,

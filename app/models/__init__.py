@@ -11,13 +11,22 @@ from .outage import (
     answers_at_once,
 )
 from .subscriber import Subscriber
-from .voicemail import Delivery, DeliveryState, Voicemail, VoicemailStatus
+from .voicemail import (
+    AttemptOutcome,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    Voicemail,
+    VoicemailStatus,
+)
 
 __all__ = [
     "ACTIVE_STATES",
+    "AttemptOutcome",
     "Base",
     "Call",
     "Delivery",
+    "DeliveryAttempt",
     "DeliveryState",
     "Outage",
     "OutageEvent",

@@ -67,5 +67,33 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]
+    # A manual resend is a new delivery pointing at the one it repeats.
+    resend_of_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
 
     voicemail: Mapped[Voicemail] = relationship(back_populates="deliveries")
+    attempts_made: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="delivery", order_by="DeliveryAttempt.id"
+    )
+
+
+class AttemptOutcome(enum.StrEnum):
+    SENDING = "sending"  # handed to the provider; the answer is not recorded yet
+    ACCEPTED = "accepted"
+    TRANSIENT = "transient"  # 4xx, connection trouble, throttling: retried
+    PERMANENT = "permanent"  # the recipient was refused for good
+    INTERRUPTED = "interrupted"  # the worker died before recording the answer; resent
+
+
+class DeliveryAttempt(Base):
+    """One try at handing a delivery to a mail provider, with the provider's answer."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    provider: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16), default=AttemptOutcome.SENDING)
+    answer: Mapped[str | None] = mapped_column(Text)
+
+    delivery: Mapped[Delivery] = relationship(back_populates="attempts_made")

@@ -1,0 +1,79 @@
+"""Amazon SES as a mail backend (`MAIL_FALLBACK_URL=ses://REGION`), through boto3.
+
+The message goes out as SendRawEmail with the very bytes SMTP would have sent, so its
+Message-ID, headers and attachment are the same whichever provider carried it. (SES replaces the
+Message-ID header the recipient sees with its own, but reports ours back in bounce notifications,
+which is what `/forwarding/ses-events` matches on.) boto3 honours AWS_ENDPOINT_URL and the usual
+credential chain.
+"""
+
+from __future__ import annotations
+
+import threading
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+from typing import Any
+
+from .mailer import MailError, PermanentMailError
+
+# Refusals of this message or recipient: sending it again, through SES, will not help.
+PERMANENT_ERRORS = {"MessageRejected", "InvalidParameterValue", "MailFromDomainNotVerified"}
+
+
+class SesMailer:
+    """Sends through Amazon SES in one region; the client is created on first use."""
+
+    name = "ses"
+
+    def __init__(self, region: str) -> None:
+        if not region:
+            raise ValueError("MAIL_FALLBACK_URL=ses://REGION needs a region, like ses://eu-west-1")
+        self.region = region
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def send(self, message: EmailMessage) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        try:
+            response = self.client().send_raw_email(
+                Source=parseaddr(str(message["From"]))[1],
+                Destinations=_recipients(message),
+                RawMessage={"Data": raw},
+            )
+        except ClientError as exc:
+            raise _translate(exc) from exc
+        except BotoCoreError as exc:  # no connection, timeouts, missing credentials
+            raise MailError(f"SES {self.region}: {exc}") from exc
+        return f"accepted by SES {self.region} as {response.get('MessageId', '?')}"
+
+    def client(self) -> Any:
+        """The boto3 SES client (thread-safe once created), with short timeouts."""
+        with self._lock:
+            if self._client is None:
+                import boto3
+                from botocore.config import Config
+
+                config = Config(
+                    connect_timeout=3,
+                    read_timeout=10,
+                    retries={"max_attempts": 2, "mode": "standard"},
+                )
+                self._client = boto3.client("ses", region_name=self.region, config=config)
+            return self._client
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    fields = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
+    return [address for _name, address in getaddresses(fields) if address]
+
+
+def _translate(exc: Any) -> MailError:
+    error = exc.response.get("Error", {})
+    code = error.get("Code", "Unknown")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    text = f"SES {status} {code}: {error.get('Message', '')}".strip()
+    if code in PERMANENT_ERRORS:
+        return PermanentMailError(text)
+    return MailError(text)  # throttling, 5xx, credentials or configuration: worth retrying
