@@ -16,6 +16,7 @@ from flask import Flask
 from redis import RedisError
 from redis.lock import Lock
 
+from voicemail.reconcile import reconcile_recordings
 from voicemail.sweeper import sweep_voicemails
 
 from .extensions import redis_client
@@ -39,6 +40,7 @@ class Periodic:
 PERIODIC_JOBS = (
     Periodic("replay-pending", 5, replay_pending),
     Periodic("sweep-voicemails", 60, sweep_voicemails),
+    Periodic("reconcile-recordings", 300, reconcile_recordings),
 )
 
 

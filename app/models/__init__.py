@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .call import Call, PrimaryFailure
+from .job_state import JobState
 from .outage import (
     ACTIVE_STATES,
     Outage,
@@ -28,6 +29,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "DeliveryState",
+    "JobState",
     "Outage",
     "OutageEvent",
     "OutageSource",

@@ -46,6 +46,10 @@ class Voicemail(Base):
     mp3_key: Mapped[str | None] = mapped_column(String(255))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    caller_name: Mapped[str | None] = mapped_column(String(100))  # Twilio's CallerName lookup
+    transcription_status: Mapped[str | None] = mapped_column(String(16))  # requested/completed/failed
+    transcription_text: Mapped[str | None] = mapped_column(Text)
+    deleted_from_twilio_at: Mapped[datetime | None]
 
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="voicemail", order_by="Delivery.id"
