@@ -66,6 +66,9 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_DIAL_TIMEOUT": 20,  # seconds the primary (or a backup number) may ring
     "BACKLINE_MENU_TIMEOUT": 5,  # seconds the outage menu waits for a key
     "BACKLINE_SWEEP_AFTER_SECONDS": 120,  # work untouched this long is queued again
+    "BACKLINE_TRANSCRIBE": "false",  # ask Twilio for transcripts where it can make them
+    "BACKLINE_TRANSCRIPTION_WAIT_SECONDS": 120,  # how long an email waits for its transcript
+    "BACKLINE_DELETE_FROM_TWILIO": "false",  # delete recordings at Twilio once stored here
     "BACKLINE_SCHEDULER_LOCK_SECONDS": 30,  # a dead worker's hold on the periodic jobs lapses
     "BACKLINE_FALLBACK_URL": None,  # the Fallback URL `twilio configure` sets; default ours
     "BACKLINE_CONNECT_OVERRIDES": "ct=1000&rt=2000",  # Twilio fails over to the Fallback URL in ~3 s
@@ -83,9 +86,10 @@ INTEGER_SETTINGS = (
     "BACKLINE_DIAL_TIMEOUT",
     "BACKLINE_MENU_TIMEOUT",
     "BACKLINE_SWEEP_AFTER_SECONDS",
+    "BACKLINE_TRANSCRIPTION_WAIT_SECONDS",
     "BACKLINE_SCHEDULER_LOCK_SECONDS",
 )
-BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP",)
+BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP", "BACKLINE_TRANSCRIBE", "BACKLINE_DELETE_FROM_TWILIO")
 
 
 class ConfigError(RuntimeError):

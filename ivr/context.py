@@ -37,6 +37,7 @@ class CallContext:
             "subscriber_id": self.subscriber.id if self.subscriber else None,
             "outage_id": self.outage.id if self.outage else None,
             "from_number": form.get("From"),
+            "caller_name": (form.get("CallerName") or "")[:100] or None,
             "to_number": form.get("To"),
             "forwarded_from": form.get("ForwardedFrom"),
             "status": form.get("CallStatus"),

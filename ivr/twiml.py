@@ -16,6 +16,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 from app.phone import display
 from app.snapshot_types import OutageEntry, SubscriberEntry
 from app.twilio_signature import public_url
+from voicemail.transcription import transcribes
 
 from .etr import spoken_etr
 from .wording import say, speech_language
@@ -188,6 +189,11 @@ def _append_menu(response: VoiceResponse, caller: Caller, visit: int) -> VoiceRe
 def _append_record(response: VoiceResponse, caller: Caller) -> VoiceResponse:
     config = current_app.config
     caller.say(response, "record_prompt")
+    transcription = (
+        {"transcribe": True, "transcribe_callback": url("/voicemail/transcription")}
+        if transcribes(caller.language)
+        else {}
+    )
     response.record(
         action=url("/ivr/after-record"),
         method="POST",
@@ -198,6 +204,7 @@ def _append_record(response: VoiceResponse, caller: Caller) -> VoiceResponse:
         recording_status_callback=url("/voicemail/recording-status"),
         recording_status_callback_method="POST",
         recording_status_callback_event="completed absent",
+        **transcription,
     )
     # Twilio moves on to the next verb when nothing was recorded.
     caller.say(response, "no_message")

@@ -16,7 +16,17 @@ from app.simulator.media_server import MediaServer, MediaState, Recording
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SmtpSink
 from tests.helpers import wait_until
 
-WEBHOOKS = ["/ivr/voice", "/ivr/dial-result", "/ivr/after-record", "/voicemail/recording-status"]
+WEBHOOKS = [
+    "/ivr/voice",
+    "/ivr/fallback",
+    "/ivr/dial-result",
+    "/ivr/menu",
+    "/ivr/record",
+    "/ivr/after-record",
+    "/ivr/call-status",
+    "/voicemail/recording-status",
+    "/voicemail/transcription",
+]
 
 
 def _params(twilio: Any) -> dict[str, str]:

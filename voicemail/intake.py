@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Call, Voicemail
 
+from . import transcription
+
 
 def store_callback(
     session: Session, form: Mapping[str, str], idempotency_token: str | None
@@ -28,8 +30,11 @@ def store_callback(
         subscriber_id=call.subscriber_id if call else None,
         outage_id=call.outage_id if call else None,
         caller_number=call.from_number if call else None,
+        caller_name=call.caller_name if call else None,
         reported_duration=_int_or_none(form.get("RecordingDuration")),
     )
+    if transcription.expected(call.language if call else None, voicemail.reported_duration):
+        voicemail.transcription_status = transcription.REQUESTED
     session.add(voicemail)
     try:
         session.commit()

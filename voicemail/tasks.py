@@ -12,6 +12,7 @@ from app.extensions import db, jobs, storage
 from app.jobs import job
 from app.models import Delivery, DeliveryState, Subscriber, Voicemail, VoicemailStatus, utcnow
 
+from . import transcription
 from .attribution import attribute_unknown_call
 from .audio import AudioError, wav_to_mp3
 from .download import (
@@ -46,6 +47,8 @@ def process_voicemail(voicemail_id: int) -> None:
     if voicemail.status == VoicemailStatus.RECEIVED:
         _fetch_and_store(voicemail)
     if voicemail.status == VoicemailStatus.STORED:
+        if transcription.still_waiting(voicemail):
+            raise transcription.TranscriptPending("waiting for Twilio's transcript")
         _queue_deliveries(voicemail)
 
 
@@ -83,6 +86,10 @@ def _fetch_and_store(voicemail: Voicemail) -> None:
         _create_deliveries(voicemail)
     session.commit()
     log.info("voicemail stored", voicemail_id=voicemail.id, duration_ms=converted.duration_ms)
+    if current_app.config["BACKLINE_DELETE_FROM_TWILIO"]:
+        from .cleanup import delete_from_twilio
+
+        jobs.enqueue(delete_from_twilio, voicemail.id)
 
 
 def _claim(voicemail: Voicemail, status: VoicemailStatus) -> bool:

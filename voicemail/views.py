@@ -13,6 +13,7 @@ from app.extensions import db, jobs
 from app.pending import handles, keep
 from app.twilio_signature import twilio_only
 
+from . import transcription
 from .download import ACCOUNT_SID, RECORDING_SID
 from .intake import store_callback
 from .tasks import process_voicemail
@@ -26,6 +27,7 @@ def _bounded_database() -> None:
     g.call_path = True  # Twilio must get its 204 fast, database or not
 
 
+TRANSCRIPT_MAX_CHARS = 20_000
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 
@@ -61,6 +63,26 @@ def accept_callback(callback: dict[str, Any]) -> None:
         log.info("voicemail received", voicemail_id=voicemail.id)
     else:
         log.info("repeated recording callback ignored", voicemail_id=voicemail.id)
+
+
+@bp.post("/transcription")
+@twilio_only
+def transcription_callback() -> Response:
+    """Twilio's transcript of a recording: keep it; the voicemail's emails stop waiting."""
+    form = request.form
+    if not RECORDING_SID.match(form.get("RecordingSid", "")):
+        abort(400, "RecordingSid is missing or is not a Twilio recording SID (RE + 32 hex digits).")
+    structlog.contextvars.bind_contextvars(recording_sid=form["RecordingSid"])
+    payload = {
+        "RecordingSid": form["RecordingSid"],
+        "TranscriptionStatus": form.get("TranscriptionStatus", ""),
+        "TranscriptionText": form.get("TranscriptionText", "")[:TRANSCRIPT_MAX_CHARS],
+    }
+    try:
+        db.guarded(lambda: transcription.store_transcription(payload))
+    except (DatabaseUnavailable, LookupError):  # database away, or the recording not in yet
+        keep("transcription", payload)
+    return Response(status=204)
 
 
 def _validate() -> None:

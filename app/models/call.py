@@ -18,6 +18,7 @@ class Call(Base):
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
     outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id"), index=True)
     from_number: Mapped[str | None] = mapped_column(String(64))
+    caller_name: Mapped[str | None] = mapped_column(String(100))  # when Twilio looked it up
     to_number: Mapped[str | None] = mapped_column(String(64))
     forwarded_from: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))

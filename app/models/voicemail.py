@@ -47,7 +47,8 @@ class Voicemail(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
     caller_name: Mapped[str | None] = mapped_column(String(100))  # Twilio's CallerName lookup
-    transcription_status: Mapped[str | None] = mapped_column(String(16))  # requested/completed/failed
+    # requested, completed or failed; None when no transcript was asked for
+    transcription_status: Mapped[str | None] = mapped_column(String(16))
     transcription_text: Mapped[str | None] = mapped_column(Text)
     deleted_from_twilio_at: Mapped[datetime | None]
 

@@ -35,9 +35,11 @@ def upgrade() -> None:
     )
     for name, column_type in VOICEMAIL_COLUMNS:
         op.add_column("voicemails", sa.Column(name, column_type, nullable=True))
+    op.add_column("calls", sa.Column("caller_name", sa.String(length=100), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("calls", "caller_name")
     for name, _type in reversed(VOICEMAIL_COLUMNS):
         op.drop_column("voicemails", name)
     op.drop_table("job_state")
