@@ -8,6 +8,7 @@ from flask import current_app
 from app.extensions import db, jobs, mailer, storage
 from app.jobs import job
 from app.models import AttemptOutcome, Delivery, Outage, Subscriber
+from voicemail.listen import listen_url
 
 from .alerts import send_alert, should_alert
 from .attempts import FINAL_STATES, begin_attempt, finish_attempt
@@ -88,4 +89,7 @@ def _context(delivery: Delivery) -> VoicemailContext:
         outage=outage,
         mp3=storage().get(voicemail.mp3_key or ""),
         default_timezone=current_app.config["BACKLINE_DEFAULT_TIMEZONE"],
+        listen_url=listen_url(voicemail.id),
+        link_days=current_app.config["BACKLINE_LISTEN_LINK_DAYS"],
+        attachment_max_bytes=current_app.config["BACKLINE_ATTACHMENT_MAX_BYTES"],
     )

@@ -1,4 +1,8 @@
-"""The voicemail email: who called, when (in the subscriber's zone), how long, the MP3."""
+"""The voicemail email: who called, when (in the subscriber's zone), how long, the MP3.
+
+Text and HTML come from `templates/voicemail.txt` and `.html`; the MP3 is attached below
+BACKLINE_ATTACHMENT_MAX_BYTES, and a signed listen link is always there.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from app.models import Delivery, Outage, Subscriber, Voicemail
 from app.phone import display, last_four
@@ -20,6 +27,16 @@ class VoicemailContext:
     outage: Outage | None
     mp3: bytes
     default_timezone: str
+    listen_url: str
+    link_days: int
+    attachment_max_bytes: int
+
+
+_templates = Environment(
+    loader=PackageLoader("forwarding", "templates"),
+    autoescape=select_autoescape(["html"]),
+    keep_trailing_newline=True,
+)
 
 
 def message_id(delivery: Delivery, mail_from: str) -> str:
@@ -38,29 +55,41 @@ def compose(delivery: Delivery, context: VoicemailContext, mail_from: str) -> Em
     message["Date"] = format_datetime(context.voicemail.recorded_at)
     message["Message-ID"] = message_id(delivery, mail_from)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(_text(facts))
-    message.add_alternative(_html(facts), subtype="html")
-    message.add_attachment(
-        context.mp3, maintype="audio", subtype="mpeg", filename=_filename(context, facts)
-    )
+    message.set_content(_templates.get_template("voicemail.txt").render(facts))
+    message.add_alternative(_templates.get_template("voicemail.html").render(facts), subtype="html")
+    if facts["attached"]:
+        message.add_attachment(
+            context.mp3, maintype="audio", subtype="mpeg", filename=_filename(context, facts)
+        )
     return message
 
 
-def _facts(context: VoicemailContext) -> dict[str, str]:
+def _facts(context: VoicemailContext) -> dict[str, Any]:
     voicemail, subscriber = context.voicemail, context.subscriber
     local = _local_time(voicemail.recorded_at, subscriber, context.default_timezone)
     called = (subscriber.name or display(subscriber.number)) if subscriber else "an unknown number"
-    outage_note = ""
-    if context.outage and context.outage.subscriber_message:
-        outage_note = context.outage.subscriber_message
     return {
         "caller": display(voicemail.caller_number),
+        "caller_name": voicemail.caller_name,
         "called": called,
         "when": local.strftime("%A %d %B %Y, %H:%M %Z"),
         "duration": format_duration(voicemail.duration_ms or 0),
-        "outage": outage_note,
+        "outage": _outage_note(context.outage, subscriber),
+        "transcript": voicemail.transcription_text,
+        "listen_url": context.listen_url,
+        "link_days": context.link_days,
+        "attached": len(context.mp3) <= context.attachment_max_bytes,
         "stamp": local.strftime("%Y%m%d-%H%M"),
     }
+
+
+def _outage_note(outage: Outage | None, subscriber: Subscriber | None) -> str:
+    """The outage's subscriber message, in the subscriber's language when there is one."""
+    if outage is None:
+        return ""
+    language = subscriber.language if subscriber else None
+    translated = (outage.subscriber_messages or {}).get(language or "")
+    return translated or outage.subscriber_message or ""
 
 
 def format_duration(milliseconds: int) -> str:
@@ -77,41 +106,6 @@ def _local_time(moment: datetime, subscriber: Subscriber | None, default: str) -
         return moment.astimezone(ZoneInfo("UTC"))
 
 
-def _filename(context: VoicemailContext, facts: dict[str, str]) -> str:
+def _filename(context: VoicemailContext, facts: dict[str, Any]) -> str:
     caller = last_four(context.voicemail.caller_number) or "withheld"
     return f"voicemail-{facts['stamp']}-{caller.lstrip('…')}.mp3"
-
-
-def _text(facts: dict[str, str]) -> str:
-    lines = [
-        f"New voicemail for {facts['called']}.",
-        "",
-        f"From:    {facts['caller']}",
-        f"When:    {facts['when']}",
-        f"Length:  {facts['duration']}",
-    ]
-    if facts["outage"]:
-        lines += ["", "About the service problem:", facts["outage"]]
-    lines += ["", "The recording is attached as an MP3 file."]
-    return "\n".join(lines) + "\n"
-
-
-def _html(facts: dict[str, str]) -> str:
-    from markupsafe import escape
-
-    outage = (
-        f"<p><strong>About the service problem:</strong> {escape(facts['outage'])}</p>"
-        if facts["outage"]
-        else ""
-    )
-    return (
-        "<!doctype html><html><body>"
-        f"<p>New voicemail for {escape(facts['called'])}.</p>"
-        "<table>"
-        f"<tr><th align='left'>From</th><td>{escape(facts['caller'])}</td></tr>"
-        f"<tr><th align='left'>When</th><td>{escape(facts['when'])}</td></tr>"
-        f"<tr><th align='left'>Length</th><td>{escape(facts['duration'])}</td></tr>"
-        "</table>"
-        f"{outage}<p>The recording is attached as an MP3 file.</p>"
-        "</body></html>"
-    )
