@@ -7,7 +7,9 @@ and `serve` start while the database is unreachable.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,6 +70,19 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     return engine
 
 
+# A forked child (rq's scheduler, a work horse) must open its own connections, never use the
+# parent's. Weak references: an app that is gone must not keep its pool open.
+_LIVE_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    for engine in list(_LIVE_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 def _app_context_id() -> int:
     return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
 
@@ -101,6 +116,7 @@ class Database:
         )
         app.extensions["backline.breaker"] = CircuitBreaker()
         app.teardown_appcontext(self._remove_session)
+        _LIVE_ENGINES.update({engine, app.extensions["backline.db.calls"]})
 
     def guarded(self, operation: Callable[[], T]) -> T:
         """Run a call-path database operation through the circuit breaker.

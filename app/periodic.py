@@ -16,6 +16,7 @@ from flask import Flask
 from redis import RedisError
 from redis.lock import Lock
 
+from forwarding.sweeper import sweep_deliveries
 from voicemail.reconcile import reconcile_recordings
 from voicemail.sweeper import sweep_voicemails
 
@@ -40,6 +41,7 @@ class Periodic:
 PERIODIC_JOBS = (
     Periodic("replay-pending", 5, replay_pending),
     Periodic("sweep-voicemails", 60, sweep_voicemails),
+    Periodic("sweep-deliveries", 60, sweep_deliveries),
     Periodic("reconcile-recordings", 300, reconcile_recordings),
 )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -168,11 +169,12 @@ def worker_process(
             env=settings_env(settings),
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: rq's scheduler child goes with it
         )
         time.sleep(0.5)
         assert process.poll() is None, log.read_text()
         yield process
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
 
 

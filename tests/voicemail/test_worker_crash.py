@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -38,6 +40,7 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: rq's scheduler child goes with it
     )
     time.sleep(0.5)
     assert process.poll() is None, log.read_text()
@@ -78,7 +81,7 @@ def test_a_worker_killed_while_downloading_is_replaced_and_the_email_goes_once(
             )  # Twilio is slow: the job is mid-download
             helper.post("/voicemail/recording-status", helper.recording_params(call, recording, 3))
         wait_until(lambda: any(recording in r["path"] for r in twilio.media.state.requests), 20)
-        first.send_signal(signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and its scheduler, as a crash would
         first.wait(timeout=10)
         twilio.media.state.recordings[recording].delay = 0
         time.sleep(1.5)  # past BACKLINE_SWEEP_AFTER_SECONDS and the dead worker's lock
@@ -88,8 +91,8 @@ def test_a_worker_killed_while_downloading_is_replaced_and_the_email_goes_once(
             time.sleep(2)  # anything more would arrive now
             assert len(smtp.messages) == 1, log.read_text()
         finally:
-            second.terminate()
+            os.killpg(second.pid, signal.SIGTERM)
             second.wait(timeout=10)
     finally:
-        if first.poll() is None:
-            first.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)

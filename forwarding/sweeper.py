@@ -1,0 +1,54 @@
+"""Re-queues emails whose job was lost: retries ran out, a worker died, a CLI process exited.
+
+Safe to repeat: a delivery is claimed before each attempt, so a re-queued job that finds the
+delivery in flight or already accepted sends nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+
+from app.extensions import db, jobs
+from app.models import Delivery, DeliveryAttempt, DeliveryState, utcnow
+
+from .attempts import LEASE
+from .tasks import send_voicemail_email
+
+log = structlog.get_logger(__name__)
+
+BATCH = 500
+RESEND_PENDING_AFTER = timedelta(minutes=10)  # after its last attempt: the job's backoff is over
+
+
+def sweep_deliveries() -> int:
+    """Queue deliveries left pending or sending with nothing working on them."""
+    now = utcnow()
+    fresh = now - timedelta(seconds=current_app.config["BACKLINE_SWEEP_AFTER_SECONDS"])
+    last_attempt = (
+        select(func.max(DeliveryAttempt.at))
+        .where(DeliveryAttempt.delivery_id == Delivery.id)
+        .scalar_subquery()
+    )
+    stalled = db.session.scalars(
+        select(Delivery.id)
+        .where(
+            or_(
+                and_(
+                    Delivery.state == DeliveryState.PENDING,
+                    Delivery.created_at < fresh,
+                    or_(last_attempt.is_(None), last_attempt < now - RESEND_PENDING_AFTER),
+                ),
+                and_(Delivery.state == DeliveryState.SENDING, last_attempt < now - LEASE),
+            )
+        )
+        .order_by(Delivery.id)
+        .limit(BATCH)
+    ).all()
+    queued = sum(1 for delivery_id in stalled if jobs.enqueue(send_voicemail_email, delivery_id))
+    if stalled:
+        log.warning("sweeper re-queued stalled deliveries", stalled=len(stalled), queued=queued)
+    return queued
