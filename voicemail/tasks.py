@@ -127,6 +127,9 @@ def _fail(voicemail: Voicemail, reason: str) -> None:
     voicemail.error = reason
     db.session.commit()
     log.error("voicemail failed", voicemail_id=voicemail.id, reason=reason)
+    from forwarding.voicemail_alerts import alert_voicemail_failed
+
+    jobs.enqueue(alert_voicemail_failed, voicemail.id)
 
 
 def recipients(voicemail: Voicemail) -> list[str]:

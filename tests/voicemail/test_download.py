@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.extensions import db
+from app.extensions import db, jobs
 from app.models import Voicemail, VoicemailStatus, utcnow
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from voicemail.download import (
@@ -107,12 +107,19 @@ def test_a_404_right_after_the_callback_is_retried_and_recorded(app: Any) -> Non
     assert (row.status, "404" in (row.error or "")) == (VoicemailStatus.RECEIVED, True)
 
 
-def test_a_404_that_outlasts_the_patience_fails_the_voicemail(app: Any) -> None:
+def test_a_404_that_outlasts_the_patience_fails_the_voicemail_and_tells_the_admins(
+    app: Any, smtp: Any
+) -> None:
     row = _voicemail("RE" + "7" * 32, age=timedelta(minutes=10))
     process_voicemail(row.id)  # no exception: no crash loop
     db.session.refresh(row)
     assert row.status == VoicemailStatus.FAILED
     assert "gave up" in (row.error or "")
+    [alert] = smtp.wait_for(1)
+    assert alert["Subject"].endswith("could not be processed")
+    process_voicemail(row.id)  # a repeated job: no second alert
+    jobs.wait_idle(5)
+    assert len(smtp.messages) == 1
 
 
 def test_audio_that_cannot_be_decoded_fails_the_voicemail(
