@@ -14,16 +14,13 @@ a real SMTP server (aiosmtpd) and a local stand-in for Twilio's media endpoint.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +43,9 @@ from app.periodic import HEARTBEATS_KEY
 from app.simulator.audio import make_wav
 from app.simulator.media_server import MediaServer, MediaState, Recording
 from app.snapshot import directory
-from tests.helpers import free_port, parse_email, wait_until
+from tests.helpers import free_port
+from tests.support.aws import S3Server, SesServer, dummy_aws_credentials
+from tests.support.smtp import RelaySink, SmtpSink
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "test-auth-token"
@@ -55,38 +54,6 @@ ADMIN_EMAIL = "noc@provider.example"
 
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
-
-
-class SmtpSink:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.raw: list[bytes] = []
-        self.recipients: list[list[str]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.raw.append(envelope.original_content or envelope.content)
-            self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        with self.lock:
-            return [parse_email(raw) for raw in self.raw]
-
-    def clear(self) -> None:
-        with self.lock:
-            self.raw.clear()
-            self.recipients.clear()
-
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
-        """Wait until `count` messages arrived; fail if more than `count` did."""
-        wait_until(lambda: len(self.raw) >= count, timeout)
-        messages = self.messages
-        assert len(messages) == count, f"expected {count} emails, got {len(messages)}"
-        return messages
 
 
 @pytest.fixture(scope="session")
@@ -340,51 +307,6 @@ def outage(app: Flask) -> Any:
     return make
 
 
-class S3Server:
-    """moto's S3 on 127.0.0.1 with one versioned bucket; `stop()`/`start()` take it down and up.
-
-    `url` is the endpoint (set it as AWS_ENDPOINT_URL); `client()` is a boto3 client for checking
-    what really landed in the bucket. moto keeps its state in this process, so objects survive a
-    stop and start.
-    """
-
-    bucket = "backline-test-voicemail"
-
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self.running = False
-
-    def start(self) -> None:
-        if not self.running:
-            self._server.start()
-            self.running = True
-
-    def stop(self) -> None:
-        """Refuse connections, as a dead S3 does (shutdown() alone leaves the socket listening)."""
-        if self.running:
-            self._server.stop()
-            self._server._server.server_close()
-            self.running = False
-
-    @contextlib.contextmanager
-    def down(self) -> Iterator[None]:
-        """S3 unreachable inside the block, and running again after it whatever happened."""
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
-
-    def client(self) -> Any:
-        import boto3
-
-        return boto3.client("s3", endpoint_url=self.url)
-
-
 @pytest.fixture(scope="session")
 def s3() -> Iterator[S3Server]:
     """A real S3 API (moto server) with a versioned bucket; dummy AWS credentials for the session.
@@ -392,124 +314,12 @@ def s3() -> Iterator[S3Server]:
     Tests point Backline at it with `monkeypatch.setenv("AWS_ENDPOINT_URL", s3.url)` and take it
     down with `with s3.down(): ...` (or `stop()`, then `start()` in a `finally`).
     """
-    dummy = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    saved = {name: os.environ.get(name) for name in (*dummy, "AWS_SESSION_TOKEN", "AWS_PROFILE")}
-    os.environ.update(dummy)
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
-    server = S3Server()
-    server.start()
-    client = server.client()
-    client.create_bucket(Bucket=server.bucket)
-    client.put_bucket_versioning(
-        Bucket=server.bucket, VersioningConfiguration={"Status": "Enabled"}
-    )
-    yield server
-    server.stop()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-class RelaySink(SmtpSink):
-    """A second SMTP server that tests control: it counts connections, refuses chosen recipients
-    with 550, defers everyone with 451, and goes `down()` and back `up()` on the same port.
-
-    Optionally implicit TLS (`ssl_context`), STARTTLS (`tls_context`) and a required login.
-    """
-
-    def __init__(
-        self,
-        ssl_context: Any = None,
-        tls_context: Any = None,
-        login: tuple[str, str] | None = None,
-    ) -> None:
-        super().__init__()
-        self.port = free_port()
-        self.refused: set[str] = set()
-        self.deferring = False
-        self.logins: list[str] = []
-        self._ssl_context, self._tls_context, self._login = ssl_context, tls_context, login
-        self._clients: list[Any] = []  # one aiosmtpd SMTP object per connection that said hello
-        self._controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        scheme = "smtps" if self._ssl_context else "smtp"
-        credentials = f"{self._login[0]}:{self._login[1]}@" if self._login else ""
-        query = "?starttls=true" if self._tls_context else ""
-        return f"{scheme}://{credentials}127.0.0.1:{self.port}{query}"
-
-    @property
-    def connections(self) -> int:
-        """How many SMTP sessions (connections that said EHLO or HELO) the relay has seen."""
-        with self.lock:
-            return len(self._clients)
-
-    def up(self) -> None:
-        if self._controller is not None:
-            return
-        options: dict[str, Any] = {}
-        if self._tls_context is not None:
-            options["tls_context"] = self._tls_context
-        if self._login is not None:
-            options.update(authenticator=self._authenticate, auth_require_tls=False)
-        self._controller = Controller(
-            self, hostname="127.0.0.1", port=self.port, ssl_context=self._ssl_context, **options
-        )
-        self._controller.start()
-
-    def down(self) -> None:
-        """Stop listening and drop every open connection, as a relay that dies does."""
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def _note(self, server: Any) -> None:
-        with self.lock:
-            if not any(seen is server for seen in self._clients):
-                self._clients.append(server)
-
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ) -> list[str]:
-        self._note(server)
-        session.host_name = hostname
-        return responses
-
-    async def handle_HELO(self, server: Any, session: Any, envelope: Any, hostname: str) -> str:
-        self._note(server)
-        session.host_name = hostname
-        return f"250 {server.hostname}"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address.lower() in self.refused:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        if self.deferring:
-            return "451 4.3.0 Temporary local problem, try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    def _authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> Any:
-        from aiosmtpd.smtp import AuthResult, LoginPassword
-
-        ok = isinstance(auth_data, LoginPassword) and self._login == (
-            auth_data.login.decode(),
-            auth_data.password.decode(),
-        )
-        if ok:
-            self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+    with dummy_aws_credentials(S3Server.region):
+        server = S3Server()
+        server.start()
+        server.create_versioned_bucket()
+        yield server
+        server.stop()
 
 
 @pytest.fixture
@@ -521,46 +331,6 @@ def relay() -> Iterator[RelaySink]:
     sink.down()
 
 
-class SesServer:
-    """moto's SES on 127.0.0.1: `verify()` a sender, read back `sent()` messages."""
-
-    region = "us-east-1"
-
-    def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def client(self) -> Any:
-        import boto3
-
-        return boto3.client("ses", endpoint_url=self.url, region_name=self.region)
-
-    def verify(self, identity: str) -> None:
-        """Verify a sender address or domain, as SES requires before it sends from it."""
-        if "@" in identity:
-            self.client().verify_email_identity(EmailAddress=identity)
-        else:
-            self.client().verify_domain_identity(Domain=identity)
-
-    def sent(self, containing: str = "") -> list[EmailMessage]:
-        """Every raw message SES accepted (moto keeps them process-wide), filtered by a substring
-        of the raw text, such as a Message-ID unique to the test."""
-        import requests
-
-        data = requests.get(f"{self.url}/moto-api/data.json", timeout=10).json()
-        raws = [m["raw_data"] for m in data.get("ses", {}).get("RawMessage", [])]
-        return [parse_email(raw.encode()) for raw in raws if containing in raw]
-
-
 @pytest.fixture(scope="session")
 def ses() -> Iterator[SesServer]:
     """A real SES API (moto server) with dummy AWS credentials for the session.
@@ -568,21 +338,8 @@ def ses() -> Iterator[SesServer]:
     Point Backline at it with `monkeypatch.setenv("AWS_ENDPOINT_URL", ses.url)` and
     `MAIL_FALLBACK_URL=ses://us-east-1`.
     """
-    dummy = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": SesServer.region,
-    }
-    saved = {name: os.environ.get(name) for name in (*dummy, "AWS_SESSION_TOKEN", "AWS_PROFILE")}
-    os.environ.update(dummy)
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
-    server = SesServer()
-    server.start()
-    yield server
-    server.stop()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with dummy_aws_credentials(SesServer.region):
+        server = SesServer()
+        server.start()
+        yield server
+        server.stop()
