@@ -35,6 +35,7 @@ def store_callback(
     )
     if transcription.expected(call.language if call else None, voicemail.reported_duration):
         voicemail.transcription_status = transcription.REQUESTED
+    transcription.apply_early_transcript(voicemail)
     session.add(voicemail)
     try:
         session.commit()

@@ -6,6 +6,7 @@ waits for it for BACKLINE_TRANSCRIPTION_WAIT_SECONDS at most, then goes without 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db, jobs
-from app.models import Voicemail, utcnow
+from app.models import JobState, Voicemail, utcnow
 from app.pending import handles
 
 log = structlog.get_logger(__name__)
@@ -37,6 +38,23 @@ def expected(language: str | None, duration: int | None) -> bool:
     return transcribes(language) and duration is not None and 0 < duration <= MAX_SECONDS
 
 
+def apply_early_transcript(voicemail: Voicemail) -> None:
+    """Attach a transcript that arrived before its recording callback (called at intake)."""
+    early = db.session.get(JobState, _early_key(voicemail.recording_sid))
+    if early is None:
+        return
+    payload = json.loads(early.value)
+    voicemail.transcription_status = (
+        COMPLETED if payload.get("TranscriptionStatus") == COMPLETED else FAILED
+    )
+    voicemail.transcription_text = (payload.get("TranscriptionText") or "").strip() or None
+    db.session.delete(early)
+
+
+def _early_key(recording_sid: str) -> str:
+    return f"early-transcript:{recording_sid}"
+
+
 def still_waiting(voicemail: Voicemail) -> bool:
     """Whether the email should wait longer for this voicemail's transcript."""
     if voicemail.transcription_status != REQUESTED:
@@ -52,8 +70,10 @@ def store_transcription(payload: dict[str, Any]) -> None:
     voicemail = session.scalar(
         select(Voicemail).where(Voicemail.recording_sid == payload["RecordingSid"])
     )
-    if voicemail is None:
-        raise LookupError(f"no voicemail for transcript of {payload['RecordingSid']}")
+    if voicemail is None:  # the transcript beat the recording callback: keep it for intake
+        session.merge(JobState(name=_early_key(payload["RecordingSid"]), value=json.dumps(payload)))
+        session.commit()
+        return
     completed = payload.get("TranscriptionStatus") == COMPLETED
     voicemail.transcription_status = COMPLETED if completed else FAILED
     voicemail.transcription_text = (payload.get("TranscriptionText") or "").strip() or None

@@ -80,7 +80,7 @@ def transcription_callback() -> Response:
     }
     try:
         db.guarded(lambda: transcription.store_transcription(payload))
-    except (DatabaseUnavailable, LookupError):  # database away, or the recording not in yet
+    except DatabaseUnavailable:
         keep("transcription", payload)
     return Response(status=204)
 
