@@ -92,6 +92,13 @@ def finish_attempt(
     )
 
 
+def give_up(delivery: Delivery, reason: str) -> None:
+    """Stop retrying a delivery that keeps failing: failed, for the admins to look at."""
+    delivery.state, delivery.last_error = DeliveryState.FAILED, reason[:ANSWER_MAX_CHARS]
+    db.session.commit()
+    log.error("voicemail email given up", delivery_id=delivery.id, attempts=delivery.attempts)
+
+
 def _close_interrupted(delivery: Delivery) -> None:
     open_attempts = db.session.scalars(
         select(DeliveryAttempt).where(

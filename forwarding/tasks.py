@@ -11,7 +11,7 @@ from app.models import AttemptOutcome, Delivery, Outage, Subscriber
 from voicemail.listen import listen_url
 
 from .alerts import send_alert, should_alert
-from .attempts import FINAL_STATES, begin_attempt, finish_attempt
+from .attempts import FINAL_STATES, begin_attempt, finish_attempt, give_up
 from .mailer import Mailer, MailError, PermanentMailError
 from .providers import provider_for
 from .voicemail_email import VoicemailContext, compose
@@ -50,6 +50,10 @@ def send_voicemail_email(delivery_id: int) -> None:
         return
     except MailError as exc:
         finish_attempt(delivery, attempt, AttemptOutcome.TRANSIENT, str(exc))
+        if delivery.attempts >= current_app.config["BACKLINE_MAX_DELIVERY_ATTEMPTS"]:
+            give_up(delivery, f"gave up after {delivery.attempts} attempts; last answer: {exc}")
+            _alert_now(delivery, provider)
+            return
         raise
     finish_attempt(delivery, attempt, AttemptOutcome.ACCEPTED, answer)
 

@@ -398,3 +398,19 @@ def test_ses_refusals_are_permanent_and_an_unreachable_ses_is_transient(
     with pytest.raises(MailError) as failure:
         SesMailer(with_ses.region).send(_message())
     assert not isinstance(failure.value, PermanentMailError)
+
+
+def test_a_delivery_that_keeps_failing_is_given_up_and_left_for_the_admins(
+    configure: Configure, relay: RelaySink
+) -> None:
+    configure(SMTP_URL=relay.url, BACKLINE_MAX_DELIVERY_ATTEMPTS=2)
+    delivery_id = new_delivery()
+    relay.down()
+    with pytest.raises(MailError):
+        send_voicemail_email(delivery_id)
+    send_voicemail_email(delivery_id)  # the last allowed attempt: no exception, no more retries
+    delivery = stored(delivery_id)
+    assert delivery.state == DeliveryState.FAILED
+    assert (delivery.last_error or "").startswith("gave up after 2 attempts")
+    send_voicemail_email(delivery_id)  # a job left in the queue changes nothing
+    assert attempts(delivery_id) == [("smtp", AttemptOutcome.TRANSIENT)] * 2
