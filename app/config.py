@@ -74,6 +74,13 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_FALLBACK_URL": None,  # the Fallback URL `twilio configure` sets; default ours
     "BACKLINE_CONNECT_OVERRIDES": "ct=1000&rt=2000",  # Twilio fails over to the Fallback URL in ~3 s
     "BACKLINE_LOG_FORMAT": None,
+    "PRIMARY_HEALTH_URL": None,  # the detector probes it; unset, only failed calls count
+    "BACKLINE_DETECTOR_OPEN_AFTER": 3,  # probes in a row that must fail before an outage opens
+    "BACKLINE_DETECTOR_FAILURES": 5,  # failed calls within the window that open one (0: off)
+    "BACKLINE_DETECTOR_WINDOW_SECONDS": 120,
+    "BACKLINE_DETECTOR_CLOSE_AFTER": 5,  # healthy checks in a row before it moves to monitoring
+    "BACKLINE_DETECTOR_PROBE_TIMEOUT_SECONDS": 3,
+    "BACKLINE_REMINDER_AFTER_MINUTES": 30,  # an active outage this long without update reminds
 }
 
 INTEGER_SETTINGS = (
@@ -90,6 +97,12 @@ INTEGER_SETTINGS = (
     "BACKLINE_SWEEP_AFTER_SECONDS",
     "BACKLINE_TRANSCRIPTION_WAIT_SECONDS",
     "BACKLINE_SCHEDULER_LOCK_SECONDS",
+    "BACKLINE_DETECTOR_OPEN_AFTER",
+    "BACKLINE_DETECTOR_FAILURES",
+    "BACKLINE_DETECTOR_WINDOW_SECONDS",
+    "BACKLINE_DETECTOR_CLOSE_AFTER",
+    "BACKLINE_DETECTOR_PROBE_TIMEOUT_SECONDS",
+    "BACKLINE_REMINDER_AFTER_MINUTES",
 )
 BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP", "BACKLINE_TRANSCRIBE", "BACKLINE_DELETE_FROM_TWILIO")
 

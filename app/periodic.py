@@ -20,9 +20,11 @@ from forwarding.sweeper import sweep_deliveries
 from voicemail.reconcile import reconcile_recordings
 from voicemail.sweeper import sweep_voicemails
 
+from .detector import check_primary
 from .extensions import redis_client
 from .models import utcnow
 from .pending import replay_pending
+from .reminders import remind_admins
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +45,8 @@ PERIODIC_JOBS = (
     Periodic("sweep-voicemails", 60, sweep_voicemails),
     Periodic("sweep-deliveries", 60, sweep_deliveries),
     Periodic("reconcile-recordings", 300, reconcile_recordings),
+    Periodic("detect-primary-outage", 15, check_primary),
+    Periodic("remind-stale-outages", 60, remind_admins),
 )
 
 

@@ -1,0 +1,67 @@
+"""The detector's two signals: a probe of PRIMARY_HEALTH_URL and the evidence of failed calls.
+
+Evidence rows (`primary_failures`) are written by the call flow: a dial that failed with a SIP
+5xx, 408 or no response, and every request to the Fallback URL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import requests
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import PrimaryFailure
+
+log = structlog.get_logger(__name__)
+
+CONNECT_TIMEOUT_S = 2.0
+
+
+class Health(enum.Enum):
+    UP = "up"  # it answered: 2xx, 3xx or 4xx
+    DOWN = "down"  # no connection, no answer in time, or a 5xx
+
+
+def probe(url: str | None, timeout_s: float) -> Health | None:
+    """GET the primary's health URL once; None when there is no URL or it cannot be used."""
+    if not url:
+        return None
+    try:
+        with requests.Session() as session:
+            session.trust_env = False  # a proxy from the environment must not answer for it
+            response = session.get(
+                url,
+                timeout=(min(CONNECT_TIMEOUT_S, timeout_s), timeout_s),
+                allow_redirects=False,
+                stream=True,  # the status line is the answer; never read a body
+            )
+            response.close()
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.MissingSchema,
+    ) as exc:
+        log.error("PRIMARY_HEALTH_URL cannot be probed; fix it", error=str(exc))
+        return None
+    except requests.RequestException as exc:
+        log.warning("primary health probe failed", error=type(exc).__name__)
+        return Health.DOWN
+    if response.status_code >= 500:
+        log.warning("primary health probe answered with an error", status=response.status_code)
+        return Health.DOWN
+    return Health.UP
+
+
+def latest_evidence_id(session: Session) -> int:
+    """The id of the newest evidence row (0 when there is none)."""
+    return int(session.scalar(select(func.max(PrimaryFailure.id))) or 0)
+
+
+def failures_since(session: Session, since: datetime) -> int:
+    """How many failed calls counted as evidence after `since`."""
+    query = select(func.count()).select_from(PrimaryFailure).where(PrimaryFailure.at > since)
+    return int(session.scalar(query) or 0)

@@ -1,0 +1,103 @@
+"""The email that reminds ADMIN_EMAIL an outage needs an update."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from .models import Outage
+
+STALE = "stale"  # no update for BACKLINE_REMINDER_AFTER_MINUTES
+ETR_PASSED = "etr-passed"
+
+
+def compose_reminder(
+    outage: Outage, conditions: list[str], now: datetime, admin: str, mail_from: str
+) -> EmailMessage:
+    """A plain-text reminder naming the outage, its age, its ETR and the commands that update it."""
+    since_update = how_long(now - outage.updated_at)
+    reasons = []
+    if STALE in conditions:
+        reasons.append(f"no update for {since_update}")
+    if ETR_PASSED in conditions:
+        reasons.append("its ETR has passed")
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"
+    message = EmailMessage()
+    message["Subject"] = f"Outage {outage.id} needs an update: {' and '.join(reasons)}"
+    message["From"] = mail_from
+    message["To"] = admin
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = (
+        f"<outage-reminder.{outage.id}.{'.'.join(conditions)}"
+        f".{int(outage.updated_at.timestamp())}@{domain}>"
+    )
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(_text(outage, now, since_update))
+    return message
+
+
+def _text(outage: Outage, now: datetime, since_update: str) -> str:
+    return "\n".join(
+        [
+            f"Outage {outage.id} is still {outage.state}, and subscribers and callers are still",
+            f"given what it said {since_update} ago. Post an update, or resolve it if it is over.",
+            "",
+            f"Outage:       {outage.id} ({outage.state}, opened by {outage.source})",
+            f"Affects:      {_scope(outage)}",
+            f"Started:      {_when(outage.started_at)}",
+            f"Last update:  {_when(outage.updated_at)} ({since_update} ago)",
+            f"ETR:          {_etr(outage, now)}",
+            f"Message:      {outage.subscriber_message or '-'}",
+            "",
+            "Post an update (the ETR is an ISO 8601 time, UTC unless it has an offset):",
+            f'    backline outage update {outage.id} --message "What is happening now" '
+            f"--eta {now + timedelta(hours=2):%Y-%m-%dT%H:00Z}",
+            "Once the primary is back:",
+            f"    backline outage update {outage.id} --state monitoring",
+            f"    backline outage resolve {outage.id}",
+            "",
+        ]
+    )
+
+
+def how_long(span: timedelta) -> str:
+    """A span of time in words, to the minute: "1 hour 5 minutes"."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    words = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
+    return " ".join(words[:2]) or "less than a minute"
+
+
+def _etr(outage: Outage, now: datetime) -> str:
+    if outage.etr is None:
+        return "none given"
+    if outage.etr <= now:
+        return f"{_when(outage.etr)} (passed {how_long(now - outage.etr)} ago)"
+    return f"{_when(outage.etr)} (in {how_long(outage.etr - now)})"
+
+
+def _scope(outage: Outage) -> str:
+    if outage.covers_everyone:
+        return "every subscriber"
+    parts = [
+        f"{label} {_listed(values)}"
+        for label, values in (
+            ("regions", outage.scope_regions),
+            ("numbers", outage.scope_numbers),
+            ("plans", outage.scope_plans),
+        )
+        if values
+    ]
+    return "; ".join(parts)
+
+
+def _listed(values: list[str], most: int = 5) -> str:
+    shown = ", ".join(values[:most])
+    return shown if len(values) <= most else f"{shown} and {len(values) - most} more"
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
