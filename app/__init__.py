@@ -70,9 +70,11 @@ def _register_blueprints(app: Flask) -> None:
     from ivr.views import bp as ivr_bp
     from voicemail.views import bp as voicemail_bp
 
+    from .api import bp as api_bp
     from .health import bp as health_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(ivr_bp)
     app.register_blueprint(voicemail_bp)
     app.register_blueprint(forwarding_bp)

@@ -41,12 +41,19 @@ def start_outage(
     subscriber_message: str | None = None,
     etr: datetime | None = None,
     source: OutageSource = OutageSource.ADMIN,
+    caller_messages: dict[str, str] | None = None,
+    subscriber_messages: dict[str, str] | None = None,
 ) -> Outage:
-    """Open an outage, active at once, and log who opened it."""
+    """Open an outage, active at once, and log who opened it.
+
+    `caller_messages` / `subscriber_messages` are optional translations by language code.
+    """
     outage = Outage(
         source=source,
         caller_message=caller_message,
         subscriber_message=subscriber_message,
+        caller_messages=dict(caller_messages or {}),
+        subscriber_messages=dict(subscriber_messages or {}),
         etr=etr,
         scope_regions=sorted(set(scope.regions)),
         scope_numbers=sorted(set(scope.numbers)),
@@ -150,6 +157,8 @@ def _snapshot(outage: Outage) -> dict[str, Any]:
         "source",
         "caller_message",
         "subscriber_message",
+        "caller_messages",
+        "subscriber_messages",
         "etr",
         "state",
         "scope_regions",

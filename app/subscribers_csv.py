@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
-from zoneinfo import available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.wording import SUPPORTED_LANGUAGES
-
 from .models import Subscriber
 from .phone import InvalidNumber, normalise
+from .subscriber_rules import (
+    TEXT_LIMITS,
+    backup_owners,
+    email_problem,
+    language_problem,
+    length_problem,
+    nul_problem,
+    timezone_problem,
+)
 
 COLUMNS = ("number", "name", "email", "plan", "region", "backup_number", "timezone", "language")
 REQUIRED = ("number", "email")
-EMAIL = re.compile(r"^[^@\s;,<>]+@[^@\s;,<>]+\.[^@\s;,<>]+$")
 
 
 @dataclass
@@ -64,11 +68,10 @@ def read_csv(
     header = _header(reader, result)
     if header is None:
         return result
-    zones = available_timezones()
     seen: dict[str, int] = {}
     try:
         for values, line in _records(reader):
-            _add_row(result, seen, values, line, header, zones)
+            _add_row(result, seen, values, line, header)
     except ValueError as exc:  # the CSV itself is broken (stray NUL, field too large, ...)
         result.errors.append(str(exc))
     _check_backups(result, header, set(seen) | set(known_numbers))
@@ -82,10 +85,9 @@ def _add_row(
     values: list[str],
     line: int,
     header: list[str],
-    zones: set[str],
 ) -> None:
     try:
-        row = _row(values, line, header, zones)
+        row = _row(values, line, header)
     except _RowErrors as problems:
         result.errors.extend(problems.messages)
         return
@@ -140,7 +142,7 @@ def _position(header: list[str], name: str) -> str:
     return f"{header.index(name) + 1} ({name})"
 
 
-def _row(values: list[str], line: int, header: list[str], zones: set[str]) -> Row:
+def _row(values: list[str], line: int, header: list[str]) -> Row:
     if len(values) != len(header):
         column = min(len(values), len(header)) + 1  # the first missing or extra field
         raise _RowErrors(
@@ -152,20 +154,22 @@ def _row(values: list[str], line: int, header: list[str], zones: set[str]) -> Ro
     def fail(column: str, message: str) -> None:
         errors.append(f"line {line}, column {_position(header, column)}: {message}")
 
+    if _nul_cells(cells, fail):
+        raise _RowErrors(errors)
     number = _number(cells.get("number", ""), lambda m: fail("number", m))
     emails = _emails(cells.get("email", ""), lambda m: fail("email", m))
     backup = None
     if cells.get("backup_number"):
         backup = _number(cells["backup_number"], lambda m: fail("backup_number", m))
+    for name in TEXT_LIMITS:
+        if problem := length_problem(name, cells.get(name, "")):
+            fail(name, problem)
     timezone = cells.get("timezone") or None
-    if timezone and timezone not in zones:
-        fail("timezone", f"{timezone!r} is not an IANA time zone (like Europe/Paris)")
+    if timezone and (problem := timezone_problem(timezone)):
+        fail("timezone", problem)
     language = (cells.get("language") or "").lower() or None
-    if language and language not in SUPPORTED_LANGUAGES:
-        fail(
-            "language",
-            f"{language!r} is not supported (use one of {', '.join(SUPPORTED_LANGUAGES)})",
-        )
+    if language and (problem := language_problem(language)):
+        fail("language", problem)
     if errors:
         raise _RowErrors(errors)
     assert number is not None
@@ -182,6 +186,16 @@ def _row(values: list[str], line: int, header: list[str], zones: set[str]) -> Ro
     )
 
 
+def _nul_cells(cells: dict[str, str], fail: Callable[[str, str], None]) -> bool:
+    """Report cells holding NUL characters (no database stores them); True if any did."""
+    found = False
+    for name, value in cells.items():
+        if problem := nul_problem(value):
+            fail(name, problem)
+            found = True
+    return found
+
+
 def _number(raw: str, fail: Callable[[str], None]) -> str | None:
     try:
         return normalise(raw)
@@ -195,8 +209,8 @@ def _emails(raw: str, fail: Callable[[str], None]) -> list[str]:
     if not addresses:
         fail("an email address is required")
     for address in addresses:
-        if not EMAIL.match(address):
-            fail(f"{address!r} is not an email address")
+        if problem := email_problem(address):
+            fail(problem)
     return list(dict.fromkeys(addresses))
 
 
@@ -219,6 +233,12 @@ def _check_not_a_backup(
                 f"line {row.line}, column {_position(header, 'number')}: {row.number} is the "
                 f"backup number of subscriber {owner}; a subscriber's number cannot be a backup"
             )
+
+
+def read_csv_for(session: Session, text: TextIO) -> Validation:
+    """Validate a subscriber CSV against the subscribers already in the database."""
+    known = session.scalars(select(Subscriber.number)).all()
+    return read_csv(text, known, backup_owners(session))
 
 
 def import_rows(session: Session, rows: list[Row]) -> tuple[int, int]:

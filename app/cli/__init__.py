@@ -18,6 +18,7 @@ from .outage import outage_group
 from .serve import serve
 from .simulate import simulate_call
 from .subscribers import subscribers_group
+from .tokens import token_group
 from .twilio import twilio_group
 from .worker import worker
 
@@ -65,5 +66,6 @@ for command in (
     outage_group,
     deliveries_group,
     twilio_group,
+    token_group,
 ):
     main.add_command(command)

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from email.utils import parseaddr
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
 
 from app.extensions import db, jobs
-from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
+from app.models import Delivery
+from forwarding.resend import (
+    FAILED_STATES,
+    ResendRefused,
+    make_resend,
+    queue_resends,
+    retryable,
+    unretried_failures,
+)
 
 deliveries_group = AppGroup("deliveries", help="List voicemail emails and resend failed ones.")
 
-FAILED_STATES = (DeliveryState.FAILED, DeliveryState.BOUNCED)
-IN_FLIGHT = (DeliveryState.PENDING, DeliveryState.SENDING)
 WAIT_S = 300.0  # how long a resend on the embedded defaults may take before we stop waiting
 
 
@@ -65,64 +69,25 @@ def retry(delivery_id: int | None, all_failed: bool, address: str | None) -> Non
         raise click.UsageError("--to goes with a single delivery ID, not --all-failed.")
     if address is not None and "@" not in parseaddr(address)[1]:
         raise click.BadParameter(f"{address!r} is not an email address.", param_hint="--to")
-    originals = _unretried_failures() if all_failed else [_retryable(delivery_id)]
-    resends = [_resend(original, address) for original in originals]
-    db.session.commit()
-    from forwarding.tasks import send_voicemail_email
-
-    for resend in resends:
-        jobs.enqueue(send_voicemail_email, resend.id)
+    session = db.session()
+    try:
+        originals = (
+            unretried_failures(session)
+            if delivery_id is None
+            else [retryable(session, delivery_id)]
+        )
+    except ResendRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    resends = []
+    for original in originals:
+        resend = make_resend(session, original, address)
+        click.echo(f"{resend.id}\tresend of {original.id}\tto {resend.address}")
+        resends.append(resend)
+    session.commit()
+    queue_resends(resends)
     click.echo(f"{len(resends)} delivery(ies) queued again.")
     if not current_app.config.get("REDIS_URL"):
         _wait_and_report(resends)
-
-
-def _retryable(delivery_id: int | None) -> Delivery:
-    delivery = db.session.get(Delivery, delivery_id)
-    if delivery is None:
-        raise click.ClickException(f"There is no delivery {delivery_id}.")
-    if delivery.state in IN_FLIGHT:
-        raise click.ClickException(
-            f"Delivery {delivery.id} is still {delivery.state}; it is being delivered already."
-        )
-    _check_audio(delivery)
-    return delivery
-
-
-def _unretried_failures() -> Sequence[Delivery]:
-    """Failed or bounced deliveries with stored audio that no resend has been made of yet."""
-    resend = aliased(Delivery)
-    return db.session.scalars(
-        select(Delivery)
-        .join(Voicemail, Delivery.voicemail_id == Voicemail.id)
-        .where(
-            Delivery.state.in_(FAILED_STATES),
-            Voicemail.status == VoicemailStatus.STORED,
-            ~select(resend.id).where(resend.resend_of_id == Delivery.id).exists(),
-        )
-        .order_by(Delivery.id)
-    ).all()
-
-
-def _check_audio(delivery: Delivery) -> None:
-    voicemail = delivery.voicemail
-    if voicemail.status != VoicemailStatus.STORED or not voicemail.mp3_key:
-        raise click.ClickException(
-            f"Voicemail {voicemail.id} has no stored audio (status {voicemail.status}); "
-            "there is nothing to resend."
-        )
-
-
-def _resend(original: Delivery, address: str | None) -> Delivery:
-    resend = Delivery(
-        voicemail_id=original.voicemail_id,
-        address=parseaddr(address)[1] if address else original.address,
-        resend_of_id=original.id,
-    )
-    db.session.add(resend)
-    db.session.flush()
-    click.echo(f"{resend.id}\tresend of {original.id}\tto {resend.address}")
-    return resend
 
 
 def _wait_and_report(resends: list[Delivery]) -> None:

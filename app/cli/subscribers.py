@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Subscriber
-from app.subscribers_csv import export_csv, import_rows, read_csv
+from app.subscribers_csv import export_csv, import_rows, read_csv_for
 
 subscribers_group = AppGroup("subscribers", help="Import and export subscribers as CSV.")
 
@@ -20,15 +20,9 @@ subscribers_group = AppGroup("subscribers", help="Import and export subscribers 
 def import_command(path: str) -> None:
     """Import subscribers from CSV; nothing is written if any row is wrong."""
     session = db.session()
-    known = session.scalars(select(Subscriber.number)).all()
-    backups = {
-        backup: number
-        for backup, number in session.execute(select(Subscriber.backup_number, Subscriber.number))
-        if backup
-    }
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            result = read_csv(handle, known, backups)
+            result = read_csv_for(session, handle)
     except UnicodeDecodeError as exc:
         raise click.ClickException(
             f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})"

@@ -1,5 +1,7 @@
-"""The data model: subscribers, outages and their audit log, calls, voicemails, deliveries."""
+"""The data model: subscribers, outages and their audit log, calls, voicemails, deliveries,
+API tokens."""
 
+from .api_token import ApiToken, IdempotencyKey
 from .base import Base, utcnow
 from .call import Call, PrimaryFailure
 from .job_state import JobState
@@ -23,12 +25,14 @@ from .voicemail import (
 
 __all__ = [
     "ACTIVE_STATES",
+    "ApiToken",
     "AttemptOutcome",
     "Base",
     "Call",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryState",
+    "IdempotencyKey",
     "JobState",
     "Outage",
     "OutageEvent",

@@ -1,0 +1,60 @@
+"""Bearer-token authentication for every API route except the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from app.extensions import db
+from app.models import ApiToken
+from app.tokens import authenticate
+
+from .errors import BEARER_CHALLENGE, ApiError
+from .payload import body_limit
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+TOKEN_MAX = 200  # real tokens are 43 characters; longer ones are not worth hashing
+
+
+def require_token() -> None:
+    """Before each API request: bound the body, then demand a valid, unrevoked token."""
+    request.max_content_length = body_limit()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    presented = _bearer_token()
+    token = authenticate(db.session(), presented) if presented else None
+    if token is None:
+        raise ApiError(
+            401,
+            "A valid API token is required: send `Authorization: Bearer <token>` "
+            "(make one with `backline token create NAME`)."
+            if presented is None
+            else "The API token is not valid or has been revoked.",
+            headers={
+                "WWW-Authenticate": BEARER_CHALLENGE
+                + ("" if presented is None else ', error="invalid_token"')
+            },
+        )
+    g.api_token = token
+
+
+def _bearer_token() -> str | None:
+    """The token from `Authorization: Bearer …`; "" for a malformed one, None for none."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > TOKEN_MAX:
+        return ""
+    return token
+
+
+def actor() -> str:
+    """Who the audit log says made a change: `api:<token name>`."""
+    token: ApiToken = g.api_token
+    return f"api:{token.name}"
+
+
+def current_token_id() -> int:
+    token: ApiToken = g.api_token
+    return token.id

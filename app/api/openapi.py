@@ -1,0 +1,157 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3.1 document of this API (no token needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from app.twilio_signature import public_url
+
+from . import bp
+from .openapi_schemas import SCHEMAS, error_responses, ref
+
+JSON = "application/json"
+PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+    },
+]
+
+
+def _op(
+    summary: str, ok: str, schema: str | None = None, *, errors: str = "", **extra: Any
+) -> dict:
+    """One operation: its success response and the error responses it can give."""
+    success: dict[str, Any] = {"description": summary}
+    if schema:
+        success["content"] = {JSON: {"schema": ref(schema)}}
+    responses = {ok: success, **{code: {"$ref": f"#/components/responses/{code}"}
+                                 for code in ("401", *errors.split(), "503") if code}}  # fmt: skip
+    return {"summary": summary, "responses": responses, **extra}
+
+
+def _body(schema: str, media: str = JSON, required: bool = True) -> dict[str, Any]:
+    return {"requestBody": {"required": required, "content": {media: {"schema": ref(schema)}}}}
+
+
+def _path_id(name: str) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+IDEMPOTENCY = {
+    "name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255},
+    "description": "A repeat with the same key and body returns the first outage with 200.",
+}  # fmt: skip
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "Columns number,name,email,plan,region,backup_number,timezone,language.",
+    }
+}
+
+PATHS: dict[str, Any] = {
+    "/outages": {
+        "get": _op("List active outages (all with ?all=1)", "200", "OutagePage", errors="400",
+                   parameters=[*PAGING, _query("all", {"enum": ["0", "1"]}, "Include resolved.")]),
+        "post": _op("Start an outage", "201", "Outage", errors="400 413 415 422",
+                    parameters=[IDEMPOTENCY], **_body("OutageStart")),
+    },
+    "/outages/{outage_id}": {
+        "parameters": _path_id("outage_id"),
+        "get": _op("An outage with its timeline", "200", "Outage", errors="404"),
+        "patch": _op("Change messages, ETR or state", "200", "Outage",
+                     errors="400 404 409 413 415 422", **_body("OutageUpdate")),
+    },
+    "/outages/{outage_id}/resolve": {
+        "parameters": _path_id("outage_id"),
+        "post": _op("Resolve an outage", "200", "Outage", errors="404 409"),
+    },
+    "/subscribers": {
+        "get": _op("List subscribers, searching number, name and email with ?q=", "200",
+                   "SubscriberPage", errors="400",
+                   parameters=[*PAGING, _query("q", {"type": "string"}, "Part of a number, "
+                                               "name or email address.")]),
+        "post": _op("Add a subscriber", "201", "Subscriber", errors="400 409 413 415 422",
+                    **_body("SubscriberCreate")),
+    },
+    "/subscribers/import": {
+        "post": _op("Import subscribers from CSV: every row, or none if any is wrong", "200",
+                    "ImportResult", errors="409 413 415 422", **CSV_BODY),
+    },
+    "/subscribers/{subscriber_id}": {
+        "parameters": _path_id("subscriber_id"),
+        "get": _op("A subscriber", "200", "Subscriber", errors="404"),
+        "patch": _op("Change a subscriber", "200", "Subscriber",
+                     errors="400 404 409 413 415 422", **_body("SubscriberUpdate")),
+        "delete": _op("Delete a subscriber (calls and voicemails are kept, unlinked)", "204",
+                      errors="404"),
+    },
+    "/voicemails": {
+        "get": _op("List voicemails, newest first", "200", "VoicemailPage", errors="400",
+                   parameters=[*PAGING,
+                               _query("status", {"type": "string"}, "Repeatable."),
+                               _query("subscriber_id", {"type": "integer"}, "Whose."),
+                               _query("since", {"type": "string", "format": "date-time"},
+                                      "Recorded at or after; no offset means UTC.")]),
+    },
+    "/voicemails/{voicemail_id}": {
+        "parameters": _path_id("voicemail_id"),
+        "get": _op("A voicemail with its deliveries and a listen link", "200", "Voicemail",
+                   errors="404"),
+    },
+    "/deliveries": {
+        "get": _op("List deliveries, newest first", "200", "DeliveryPage", errors="400",
+                   parameters=[*PAGING,
+                               _query("state", {"type": "string"}, "Repeatable, e.g. failed."),
+                               _query("voicemail_id", {"type": "integer"}, "Of one voicemail.")]),
+    },
+    "/deliveries/{delivery_id}": {
+        "parameters": _path_id("delivery_id"),
+        "get": _op("A delivery", "200", "Delivery", errors="404"),
+    },
+    "/deliveries/{delivery_id}/retry": {
+        "parameters": _path_id("delivery_id"),
+        "post": _op("Resend as a new delivery with a new Message-ID", "201", "Delivery",
+                    errors="400 404 409 413 415 422", **_body("Retry", required=False)),
+    },
+    "/openapi.json": {
+        "get": {"summary": "This document", "security": [],
+                "responses": {"200": {"description": "The OpenAPI document",
+                                      "content": {JSON: {"schema": {"type": "object"}}}}}},
+    },
+}  # fmt: skip
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document, with the server URL from BACKLINE_PUBLIC_URL."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Backline API",
+            "version": "1",
+            "description": "Outages, subscribers, voicemails and their deliveries. Every "
+            "error is JSON with a sentence in `error`. Tokens: `backline token create NAME`.",
+        },
+        "servers": [{"url": public_url(bp.url_prefix or "")}],
+        "security": [{"bearerAuth": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": error_responses(),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(document())

@@ -1,0 +1,108 @@
+"""Outages in and out of JSON: what POST and PATCH accept, and what every answer shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.models import Outage, OutageState
+from app.outages import Scope
+
+from . import fields
+from .errors import Invalid
+from .payload import json_type
+
+MESSAGES = ("message", "caller_message", "subscriber_message", "caller_messages")
+START_FIELDS = (*MESSAGES, "subscriber_messages", "etr", "scope")
+UPDATE_FIELDS = (*MESSAGES, "subscriber_messages", "etr", "state")
+SCOPE_FIELDS = ("regions", "numbers", "plans")
+SCOPE_VALUE_LIMIT = 50  # the size of a subscriber's region and plan columns
+STATES = tuple(state.value for state in OutageState)
+
+
+def start_arguments(body: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of `start_outage` that a POST /outages body asks for."""
+    arguments = _messages(body)
+    arguments["etr"] = fields.future_time(body.get("etr"), "etr")
+    arguments["scope"] = _scope(body.get("scope", {}))
+    return arguments
+
+
+def update_changes(body: dict[str, Any]) -> dict[str, Any]:
+    """The changes a PATCH /outages/<id> body asks for, at least one."""
+    if not body:
+        raise Invalid("body", f"give at least one of: {', '.join(UPDATE_FIELDS)}")
+    changes = _messages(body)
+    if "etr" in body:
+        changes["etr"] = fields.future_time(body["etr"], "etr")
+    if "state" in body:
+        state = body["state"]
+        if not isinstance(state, str) or state not in STATES:
+            shown = repr(state[:40]) if isinstance(state, str) else json_type(state)
+            raise Invalid("state", f"expected one of {', '.join(STATES)}, got {shown}")
+        changes["state"] = state
+    return changes
+
+
+def _messages(body: dict[str, Any]) -> dict[str, Any]:
+    """The messages in `body`; `message` sets both, and the specific fields override it."""
+    limit = fields.MESSAGE_LIMIT
+    result: dict[str, Any] = {}
+    if "message" in body:
+        both = fields.text(body["message"], "message", limit, nullable=True)
+        result["caller_message"] = result["subscriber_message"] = both
+    for name in ("caller_message", "subscriber_message"):
+        if name in body:
+            result[name] = fields.text(body[name], name, limit, nullable=True)
+    for name in ("caller_messages", "subscriber_messages"):
+        if name in body:
+            result[name] = fields.translations(body[name], name)
+    return result
+
+
+def _scope(value: Any) -> Scope:
+    if not isinstance(value, dict):
+        raise Invalid("scope", "expected an object with regions, numbers and plans (each optional)")
+    for name in value:
+        if name not in SCOPE_FIELDS:
+            raise Invalid(f"scope.{name}", f"unknown field (expected {', '.join(SCOPE_FIELDS)})")
+    numbers = value.get("numbers", [])
+    fields.text_list(numbers, "scope.numbers", 64)  # the type and size, before normalising
+    return Scope(
+        regions=fields.text_list(value.get("regions", []), "scope.regions", SCOPE_VALUE_LIMIT),
+        numbers=[fields.phone_number(n, f"scope.numbers[{i}]") for i, n in enumerate(numbers)],
+        plans=fields.text_list(value.get("plans", []), "scope.plans", SCOPE_VALUE_LIMIT),
+    )
+
+
+def outage_json(outage: Outage, affected: int, timeline: bool = False) -> dict[str, Any]:
+    """An outage as the API shows it; `timeline` adds the audit log."""
+    data: dict[str, Any] = {
+        "id": outage.id,
+        "state": outage.state,
+        "source": outage.source,
+        "caller_message": outage.caller_message,
+        "subscriber_message": outage.subscriber_message,
+        "caller_messages": outage.caller_messages or {},
+        "subscriber_messages": outage.subscriber_messages or {},
+        "etr": iso(outage.etr),
+        "scope": {
+            "regions": outage.scope_regions,
+            "numbers": outage.scope_numbers,
+            "plans": outage.scope_plans,
+        },
+        "affected": affected,
+        "started_at": iso(outage.started_at),
+        "updated_at": iso(outage.updated_at),
+        "resolved_at": iso(outage.resolved_at),
+    }
+    if timeline:
+        data["timeline"] = [
+            {"at": iso(e.at), "actor": e.actor, "action": e.action, "changes": e.changes}
+            for e in outage.events
+        ]
+    return data
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

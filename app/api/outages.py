@@ -1,0 +1,117 @@
+"""/api/v1/outages: list, start, show (with the timeline), update and resolve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import ACTIVE_STATES, Outage, OutageSource, OutageState
+from app.outages import (
+    OutageError,
+    affected_count,
+    resolve_outage,
+    start_outage,
+    update_outage,
+)
+from app.twilio_signature import public_url
+
+from . import bp, idempotency
+from .auth import actor, current_token_id
+from .errors import ApiError
+from .outage_json import START_FIELDS, UPDATE_FIELDS, outage_json, start_arguments, update_changes
+from .payload import canonical_hash, fetch, json_object, paginated, query_flag
+
+
+def _shown(outage: Outage, status: int = 200, timeline: bool = True) -> tuple[Response, int]:
+    return jsonify(outage_json(outage, affected_count(db.session(), outage), timeline)), status
+
+
+@bp.get("/outages")
+def list_outages() -> Response:
+    """Active outages, most recently updated first; `?all=1` adds resolved ones."""
+    query = select(Outage).order_by(Outage.updated_at.desc(), Outage.id.desc())
+    if not query_flag("all"):
+        query = query.where(Outage.state.in_([s.value for s in ACTIVE_STATES]))
+    session = db.session()
+    return jsonify(paginated(query, lambda o: outage_json(o, affected_count(session, o))))
+
+
+@bp.post("/outages")
+def create_outage() -> Any:
+    """Start an outage, active at once; a repeated Idempotency-Key returns the first one."""
+    body = json_object(START_FIELDS)
+    key = idempotency.key_from_request()
+    body_hash = canonical_hash(body)
+    session = db.session()
+    if key and (earlier := idempotency.earlier_outage(session, key, body_hash)):
+        return _replayed(earlier)
+    outage = start_outage(session, actor=actor(), source=OutageSource.API, **start_arguments(body))
+    if key:
+        idempotency.remember(session, key, body_hash, outage, current_token_id())
+    try:
+        session.commit()
+    except IntegrityError:  # another request with the same key won the race
+        session.rollback()
+        earlier = idempotency.earlier_outage(session, key, body_hash) if key else None
+        if earlier is None:
+            raise
+        return _replayed(earlier)
+    response, status = _shown(outage, 201)
+    response.headers["Location"] = public_url(f"{bp.url_prefix}/outages/{outage.id}")
+    return response, status
+
+
+def _replayed(outage: Outage) -> tuple[Response, int]:
+    response, status = _shown(outage)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response, status
+
+
+@bp.get("/outages/<int:outage_id>")
+def get_outage(outage_id: int) -> Any:
+    """One outage with its timeline (the audit log of every change and who made it)."""
+    return _shown(fetch(Outage, outage_id, "outage"))
+
+
+@bp.patch("/outages/<int:outage_id>")
+def patch_outage(outage_id: int) -> Any:
+    """Change messages, ETR or state; state `resolved` resolves it after the other changes."""
+    changes = update_changes(json_object(UPDATE_FIELDS))
+    outage = fetch(Outage, outage_id, "outage")
+    session = db.session()
+    resolving = changes.get("state") == OutageState.RESOLVED
+    if resolving:
+        del changes["state"]
+    try:
+        if changes:
+            update_outage(session, outage, actor=actor(), **changes)
+        if resolving:
+            resolve_outage(session, outage, actor=actor())
+    except OutageError as exc:
+        session.rollback()
+        raise _conflict(exc) from None
+    session.commit()
+    return _shown(outage)
+
+
+@bp.post("/outages/<int:outage_id>/resolve")
+def resolve(outage_id: int) -> Any:
+    """Resolve an outage; calls pass through again."""
+    json_object((), optional_body=True)
+    outage = fetch(Outage, outage_id, "outage")
+    session = db.session()
+    try:
+        resolve_outage(session, outage, actor=actor())
+    except OutageError as exc:
+        raise _conflict(exc) from None
+    session.commit()
+    return _shown(outage)
+
+
+def _conflict(exc: OutageError) -> ApiError:
+    message = str(exc)
+    return ApiError(409, f"{message[:1].upper()}{message[1:]}.")

@@ -1,0 +1,108 @@
+"""Subscribers in and out of JSON, checked by the same rules as the CSV import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Subscriber
+from app.subscriber_rules import (
+    TEXT_LIMITS,
+    email_problem,
+    language_problem,
+    timezone_problem,
+)
+
+from . import fields
+from .errors import ApiError, Invalid
+from .outage_json import iso
+from .payload import json_type
+
+FIELDS = ("number", "emails", "name", "plan", "region", "backup_number", "timezone", "language")
+REQUIRED = ("number", "emails")
+MAX_EMAILS = 20
+
+
+def subscriber_values(body: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """The checked values a POST (all required fields) or PATCH (any fields) body sets."""
+    if creating:
+        for name in REQUIRED:
+            if name not in body:
+                raise Invalid(name, "is required")
+    elif not body:
+        raise Invalid("body", f"give at least one of: {', '.join(FIELDS)}")
+    values: dict[str, Any] = {}
+    if "number" in body:
+        values["number"] = fields.phone_number(body["number"], "number")
+    if "emails" in body:
+        values["emails"] = _emails(body["emails"])
+    for name, limit in TEXT_LIMITS.items():
+        if name in body:
+            values[name] = fields.text(body[name], name, limit, nullable=True)
+    if "backup_number" in body:
+        raw = body["backup_number"]
+        values["backup_number"] = None if raw is None else fields.phone_number(raw, "backup_number")
+    if "language" in body:
+        language = fields.text(body["language"], "language", 8, nullable=True)
+        values["language"] = language.lower() if language else None
+    _check_choices(values)
+    return values
+
+
+def _emails(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise Invalid("emails", f"expected a non-empty array of addresses, got {json_type(value)}")
+    if len(value) > MAX_EMAILS:
+        raise Invalid("emails", f"at most {MAX_EMAILS} addresses, not {len(value)}")
+    addresses = [fields.required_text(a, f"emails[{i}]", 254) for i, a in enumerate(value)]
+    for i, address in enumerate(addresses):
+        if problem := email_problem(address):
+            raise Invalid(f"emails[{i}]", problem)
+    return list(dict.fromkeys(addresses))
+
+
+def _check_choices(values: dict[str, Any]) -> None:
+    if values.get("timezone") and (problem := timezone_problem(values["timezone"])):
+        raise Invalid("timezone", problem)
+    if values.get("language") and (problem := language_problem(values["language"])):
+        raise Invalid("language", problem)
+
+
+def check_numbers(session: Session, subscriber: Subscriber | None, values: dict[str, Any]) -> None:
+    """Numbers stay unique, and no subscriber's number is anyone's backup number."""
+    own_id = subscriber.id if subscriber else None
+    number = values.get("number", subscriber.number if subscriber else None)
+    others = select(Subscriber).where(Subscriber.id != own_id) if own_id else select(Subscriber)
+    if "number" in values:
+        taken = session.scalars(others.where(Subscriber.number == number)).first()
+        if taken is not None:
+            raise ApiError(409, f"Subscriber {taken.id} already has the number {number}.")
+        owner = session.scalars(others.where(Subscriber.backup_number == number)).first()
+        if owner is not None:
+            raise Invalid("number", f"{number} is the backup number of subscriber {owner.id}")
+    backup = values.get("backup_number", subscriber.backup_number if subscriber else None)
+    if backup:
+        holder = session.scalars(select(Subscriber).where(Subscriber.number == backup)).first()
+        if backup == number or holder is not None:
+            raise Invalid(
+                "backup_number",
+                f"{backup} is a subscriber's own number; a backup must reach them elsewhere",
+            )
+
+
+def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:
+    return {
+        "id": subscriber.id,
+        "number": subscriber.number,
+        "emails": subscriber.emails,
+        "name": subscriber.name,
+        "plan": subscriber.plan,
+        "region": subscriber.region,
+        "backup_number": subscriber.backup_number,
+        "timezone": subscriber.timezone,
+        "language": subscriber.language,
+        "created_at": iso(subscriber.created_at),
+        "updated_at": iso(subscriber.updated_at),
+    }

@@ -1,0 +1,129 @@
+"""/api/v1/subscribers: search, create, show, change, delete, and CSV import."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Response, jsonify, request
+from sqlalchemy import String, cast, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Call, Subscriber, Voicemail
+from app.subscribers_csv import import_rows, read_csv_for
+from app.twilio_signature import public_url
+
+from . import bp
+from .errors import ApiError
+from .payload import fetch, json_object, paginated, read_body
+from .subscriber_json import FIELDS, check_numbers, subscriber_json, subscriber_values
+
+SEARCH_MAX = 100
+
+
+@bp.get("/subscribers")
+def list_subscribers() -> Response:
+    """Subscribers by number, `?q=` matching part of the number, name or an email address."""
+    query = select(Subscriber).order_by(Subscriber.number)
+    q = request.args.get("q", "").strip()
+    if len(q) > SEARCH_MAX or "\x00" in q:
+        raise ApiError(400, f"Query parameter q must be at most {SEARCH_MAX} characters.")
+    if q:
+        query = query.where(or_(*_matches(q)))
+    return jsonify(paginated(query, subscriber_json))
+
+
+def _matches(q: str) -> list[Any]:
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conditions = [
+        Subscriber.number.ilike(pattern, escape="\\"),
+        Subscriber.name.ilike(pattern, escape="\\"),
+        cast(Subscriber.emails, String).ilike(pattern, escape="\\"),
+    ]
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if digits and all(ch.isdigit() or ch in " +-.()" for ch in q):  # "+1 (415) 555" finds +1415555…
+        conditions.append(Subscriber.number.like(f"%{digits}%"))
+    return conditions
+
+
+@bp.post("/subscribers")
+def create_subscriber() -> Any:
+    """Add a subscriber; the number is normalised to E.164."""
+    values = subscriber_values(json_object(FIELDS), creating=True)
+    session = db.session()
+    check_numbers(session, None, values)
+    subscriber = Subscriber(**values)
+    session.add(subscriber)
+    _commit(values)
+    location = public_url(f"{bp.url_prefix}/subscribers/{subscriber.id}")
+    return jsonify(subscriber_json(subscriber)), 201, {"Location": location}
+
+
+@bp.get("/subscribers/<int:subscriber_id>")
+def get_subscriber(subscriber_id: int) -> Response:
+    return jsonify(subscriber_json(fetch(Subscriber, subscriber_id, "subscriber")))
+
+
+@bp.patch("/subscribers/<int:subscriber_id>")
+def patch_subscriber(subscriber_id: int) -> Response:
+    """Change any of a subscriber's fields; null clears an optional one."""
+    values = subscriber_values(json_object(FIELDS), creating=False)
+    subscriber = fetch(Subscriber, subscriber_id, "subscriber")
+    check_numbers(db.session(), subscriber, values)
+    for name, value in values.items():
+        setattr(subscriber, name, value)
+    _commit(values)
+    return jsonify(subscriber_json(subscriber))
+
+
+def _commit(values: dict[str, Any]) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent request took the number first
+        db.session.rollback()
+        raise ApiError(
+            409, f"A subscriber already has the number {values.get('number')}."
+        ) from None
+
+
+@bp.delete("/subscribers/<int:subscriber_id>")
+def delete_subscriber(subscriber_id: int) -> Response:
+    """Delete a subscriber; their calls and voicemails stay, no longer linked to them."""
+    subscriber = fetch(Subscriber, subscriber_id, "subscriber")
+    session = db.session()
+    for model in (Call, Voicemail):
+        session.execute(
+            update(model).where(model.subscriber_id == subscriber.id).values(subscriber_id=None)
+        )
+    session.delete(subscriber)
+    session.commit()
+    return Response(status=204)
+
+
+@bp.post("/subscribers/import")
+def import_subscribers() -> Response:
+    """Import a CSV body (the CLI's format and rules): all rows or, if any is wrong, none."""
+    if request.mimetype != "text/csv":
+        raise ApiError(415, "Send the CSV as the body, with Content-Type: text/csv.")
+    raw = read_body()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            422, f"The body is not UTF-8 text ({exc.reason} at byte {exc.start})."
+        ) from None
+    session = db.session()
+    result = read_csv_for(session, io.StringIO(text, newline=""))
+    if result.errors:
+        raise ApiError(
+            422,
+            f"{len(result.errors)} problem(s) in the CSV; nothing was imported.",
+            errors=result.errors,
+        )
+    try:
+        created, updated = import_rows(session, result.rows)
+    except IntegrityError:  # another import or request added one of these numbers meanwhile
+        session.rollback()
+        raise ApiError(409, "The subscribers changed during the import; send it again.") from None
+    return jsonify(created=created, updated=updated)
