@@ -84,6 +84,9 @@ def update_outage(session: Session, outage: Outage, *, actor: str, **changes: An
     if unknown:
         raise OutageError(f"cannot update {', '.join(sorted(unknown))}")
     if changes.get("state") == OutageState.RESOLVED:
+        others = {key: value for key, value in changes.items() if key != "state"}
+        if others:  # the last word (a closing message, say) is kept, then the outage resolves
+            update_outage(session, outage, actor=actor, **others)
         return resolve_outage(session, outage, actor=actor)
     if "state" in changes and changes["state"] not in {s.value for s in ACTIVE_STATES}:
         raise OutageError(f"unknown state {changes['state']!r}")

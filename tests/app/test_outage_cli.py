@@ -356,3 +356,12 @@ def test_the_affected_count_in_sql_agrees_with_outage_affects(
     ]
     row = outage(**scope)
     assert affected_count(db.session(), row) == sum(1 for p in people if row.affects(p))
+
+
+def test_resolving_through_update_keeps_the_closing_message(cli: Any, outage: Any) -> None:
+    row = outage(caller_message="Down.")
+    result = cli("outage", "update", str(row.id), "--state", "resolved", "--message", "All fixed.")
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert (row.state, row.caller_message) == ("resolved", "All fixed.")
+    assert [event.action for event in row.events] == ["start", "update", "resolve"]
