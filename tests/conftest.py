@@ -20,19 +20,22 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner, Result
 from flask import Flask
+from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
 from app import create_app, migrate
+from app.cli import main
 from app.database import build_engine
 from app.extensions import db, jobs, redis_client
 from app.models import Base, Outage, Subscriber
@@ -192,6 +195,21 @@ def app(
         assert worker_process.poll() is None, (
             "backline worker died; see worker.log in the instance dir"
         )
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Invoke:
+    """Run `backline ARGS...` against the test app (FlaskGroup would otherwise build its own)."""
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # FlaskGroup sets it; undo after
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+    return invoke
 
 
 @pytest.fixture

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner, Result
-from flask import Flask
-from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.cli import main
 from app.extensions import db
 from app.models import ApiToken
 from tests.api.conftest import PREFIX
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """Run `backline ARGS...` against the test app (FlaskGroup would otherwise build its own)."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
-
-    return invoke
+from tests.conftest import Invoke
 
 
 def create(cli: Invoke, name: str) -> str:

@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner, Result
-from flask import Flask
-from flask.cli import ScriptInfo
 from sqlalchemy import select
 
-from app.cli import main
 from app.extensions import db, storage
 from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
-from tests.conftest import ACCOUNT_SID, SmtpSink
+from tests.conftest import ACCOUNT_SID, Invoke, SmtpSink
 from tests.helpers import wait_until
 
-Invoke = Callable[..., Result]
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(400)
-
-
-@pytest.fixture
-def cli(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """Run `backline ARGS...` against the test app (FlaskGroup would otherwise build its own)."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
-
-    return invoke
 
 
 def voicemail(status: VoicemailStatus = VoicemailStatus.STORED) -> Voicemail:

@@ -5,34 +5,18 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from flask import Flask
-from flask.cli import ScriptInfo
+from click.testing import Result
 from sqlalchemy import func, select
 
-from app.cli import main
 from app.extensions import db
 from app.models import Outage, OutageEvent, OutageSource, OutageState
 from app.outages import outage_for
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """Run `backline ARGS...` against the test app (FlaskGroup would otherwise build its own)."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # FlaskGroup sets it; undo after
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
-
-    return invoke
+from tests.conftest import Invoke
 
 
 def fresh(outage_id: int) -> Outage:

@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from flask import Flask
-from flask.cli import ScriptInfo
+from click.testing import Result
 from sqlalchemy import delete, func, select
 
-from app.cli import main
 from app.extensions import db
 from app.models import Subscriber
+from tests.conftest import Invoke
 
 HEADER = "number,name,email,plan,region,backup_number,timezone,language"
 # Already in the database before each bad-file import.
@@ -27,20 +25,6 @@ EXISTING = "+14155550100"
 # Good rows: a new subscriber and an update of the existing one. Most bad rows follow them.
 RIVERA = "+12125550142,Rivera Law,front-desk@rivera.example,premium,us-east,,America/New_York,es"
 UPDATE = f"{EXISTING},After,after@acme.example,premium,us-west,,,"
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """Run `backline ARGS...` against the test app (FlaskGroup would otherwise build its own)."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # FlaskGroup sets it; undo after
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
-
-    return invoke
 
 
 @pytest.fixture

@@ -8,19 +8,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from flask import Flask
-from flask.cli import ScriptInfo
 
-from app.cli import main
 from app.config import DEV_AUTH_TOKEN
 from app.simulator.media_server import MediaServer
 from app.simulator.rest_api import add_number
 from app.twilio_rest import TwilioApiError, VoiceWebhooks, twilio_rest
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, Invoke
 from tests.helpers import free_port
 
-Invoke = Callable[..., Result]
 AddNumber = Callable[..., str]
 
 VOICE_URL = f"{PUBLIC_URL}/ivr/voice#ct=1000&rt=2000"
@@ -35,18 +32,6 @@ EXPECTED_FORM = {
     "StatusCallbackMethod": "POST",
 }
 SAME_HOST_WARNING = "both URLs are on backline.example.test"
-
-
-@pytest.fixture
-def cli(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """Run `backline ARGS...` against the test app (FlaskGroup would otherwise build its own)."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
-
-    return invoke
 
 
 @pytest.fixture
