@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+
+from forwarding.admin_email import admin_message
 
 from .models import Outage
 
@@ -22,19 +23,14 @@ def compose_reminder(
         reasons.append(f"no update for {since_update}")
     if ETR_PASSED in conditions:
         reasons.append("its ETR has passed")
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"
-    message = EmailMessage()
-    message["Subject"] = f"Outage {outage.id} needs an update: {' and '.join(reasons)}"
-    message["From"] = mail_from
-    message["To"] = admin
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = (
-        f"<outage-reminder.{outage.id}.{'.'.join(conditions)}"
-        f".{int(outage.updated_at.timestamp())}@{domain}>"
+    return admin_message(
+        f"Outage {outage.id} needs an update: {' and '.join(reasons)}",
+        _text(outage, now, since_update),
+        f"outage-reminder.{outage.id}.{'.'.join(conditions)}.{int(outage.updated_at.timestamp())}",
+        admin,
+        mail_from,
+        date=now,
     )
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(_text(outage, now, since_update))
-    return message
 
 
 def _text(outage: Outage, now: datetime, since_update: str) -> str:

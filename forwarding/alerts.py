@@ -7,13 +7,14 @@ never alerted about, so a broken admin address cannot start a loop.
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import parseaddr
 
 import structlog
 from flask import current_app
 
-from app.models import Delivery, utcnow
+from app.models import Delivery
 
+from .admin_email import admin_message
 from .mailer import Mailer
 
 log = structlog.get_logger(__name__)
@@ -50,15 +51,13 @@ def send_alert(delivery: Delivery, provider: Mailer) -> str:
 def compose_alert(delivery: Delivery, admin: str, mail_from: str) -> EmailMessage:
     """A plain-text alert naming the address, the reason and the command that resends."""
     reason = _one_line(delivery.last_error or delivery.state)
-    message = EmailMessage()
-    message["Subject"] = f"Voicemail email to {delivery.address} {delivery.state}: {reason}"
-    message["From"] = mail_from
-    message["To"] = admin
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = f"<delivery-alert.{delivery.id}.{delivery.state}@{_domain(mail_from)}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(_text(delivery))
-    return message
+    return admin_message(
+        f"Voicemail email to {delivery.address} {delivery.state}: {reason}",
+        _text(delivery),
+        f"delivery-alert.{delivery.id}.{delivery.state}",
+        admin,
+        mail_from,
+    )
 
 
 def _text(delivery: Delivery) -> str:
@@ -83,7 +82,3 @@ def _text(delivery: Delivery) -> str:
 def _one_line(text: str) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= REASON_MAX_CHARS else line[: REASON_MAX_CHARS - 1] + "…"
-
-
-def _domain(mail_from: str) -> str:
-    return parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"

@@ -7,15 +7,16 @@ called whom and when (to call back), the reason, and the RecordingSid (Twilio ma
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
 
 import structlog
 from flask import current_app
 
 from app.extensions import db, mailer
 from app.jobs import job
-from app.models import Subscriber, Voicemail, VoicemailStatus, utcnow
+from app.models import Subscriber, Voicemail, VoicemailStatus
 from app.phone import display
+
+from .admin_email import admin_message
 
 log = structlog.get_logger(__name__)
 
@@ -41,15 +42,8 @@ def _compose(voicemail: Voicemail, admin: str, mail_from: str) -> EmailMessage:
         db.session.get(Subscriber, voicemail.subscriber_id) if voicemail.subscriber_id else None
     )
     called = (subscriber.name or display(subscriber.number)) if subscriber else "an unknown number"
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"
-    message = EmailMessage()
-    message["Subject"] = f"Voicemail for {called} could not be processed"
-    message["From"] = mail_from
-    message["To"] = admin
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = f"<voicemail-alert.{voicemail.recording_sid}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
+    return admin_message(
+        f"Voicemail for {called} could not be processed",
         "\n".join(
             [
                 "A caller left a voicemail that Backline could not fetch or convert, so nobody got it.",
@@ -63,6 +57,8 @@ def _compose(voicemail: Voicemail, admin: str, mail_from: str) -> EmailMessage:
                 "Twilio may still hold the recording under that RecordingSid. Consider calling the caller back.",
                 "",
             ]
-        )
+        ),
+        f"voicemail-alert.{voicemail.recording_sid}",
+        admin,
+        mail_from,
     )
-    return message

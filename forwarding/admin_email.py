@@ -1,0 +1,34 @@
+"""The plain-text emails Backline sends its own admins (alerts, reminders)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from app.models import utcnow
+
+
+def mail_domain(mail_from: str) -> str:
+    """The domain of MAIL_FROM, for Message-IDs."""
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"
+
+
+def admin_message(
+    subject: str,
+    body: str,
+    message_id: str,
+    admin: str,
+    mail_from: str,
+    date: datetime | None = None,
+) -> EmailMessage:
+    """An auto-generated plain-text email to the admins; `message_id` is its local part."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = mail_from
+    message["To"] = admin
+    message["Date"] = format_datetime(date or utcnow())
+    message["Message-ID"] = f"<{message_id}@{mail_domain(mail_from)}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body)
+    return message
