@@ -81,6 +81,14 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_DETECTOR_CLOSE_AFTER": 5,  # healthy checks in a row before it moves to monitoring
     "BACKLINE_DETECTOR_PROBE_TIMEOUT_SECONDS": 3,
     "BACKLINE_REMINDER_AFTER_MINUTES": 30,  # an active outage this long without update reminds
+    "BACKLINE_AUTO_NOTIFY_AFTER": 5,  # minutes an automatic outage fires before notices go out
+    "BACKLINE_STATUS_LINK_DAYS": 30,  # how long the status page link in a notice works
+    "BACKLINE_NOTICE_CHUNK": 1000,  # subscribers fanned out per committed chunk
+    "BACKLINE_NOTICE_BATCH": 500,  # notice emails one job sends over one SMTP connection
+    "TWILIO_MESSAGING_SERVICE_SID": None,
+    "SMS_FROM": None,
+    "SMS_FALLBACK_URL": None,  # sns://REGION: the second SMS provider
+    "BACKLINE_SMS_RATE": 1,  # SMS a second the sender may send (a long code: 1; short code: 100)
 }
 
 INTEGER_SETTINGS = (
@@ -103,6 +111,11 @@ INTEGER_SETTINGS = (
     "BACKLINE_DETECTOR_CLOSE_AFTER",
     "BACKLINE_DETECTOR_PROBE_TIMEOUT_SECONDS",
     "BACKLINE_REMINDER_AFTER_MINUTES",
+    "BACKLINE_AUTO_NOTIFY_AFTER",
+    "BACKLINE_STATUS_LINK_DAYS",
+    "BACKLINE_NOTICE_CHUNK",
+    "BACKLINE_NOTICE_BATCH",
+    "BACKLINE_SMS_RATE",
 )
 BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP", "BACKLINE_TRANSCRIBE", "BACKLINE_DELETE_FROM_TWILIO")
 

@@ -1,10 +1,21 @@
 """The data model: subscribers, outages and their audit log, calls, voicemails, deliveries,
-API tokens."""
+API tokens, notices and opt-outs, Alertmanager alerts."""
 
+from .alert import AlertRecord
 from .api_token import ApiToken, IdempotencyKey
 from .base import Base, utcnow
 from .call import Call, PrimaryFailure
 from .job_state import JobState
+from .notice import (
+    OPEN_MESSAGE_STATES,
+    Channel,
+    MessageState,
+    Notice,
+    NoticeKind,
+    NoticeMessage,
+    NoticeState,
+    OptOut,
+)
 from .outage import (
     ACTIVE_STATES,
     Outage,
@@ -25,15 +36,24 @@ from .voicemail import (
 
 __all__ = [
     "ACTIVE_STATES",
+    "OPEN_MESSAGE_STATES",
+    "AlertRecord",
     "ApiToken",
     "AttemptOutcome",
     "Base",
     "Call",
+    "Channel",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryState",
     "IdempotencyKey",
     "JobState",
+    "MessageState",
+    "Notice",
+    "NoticeKind",
+    "NoticeMessage",
+    "NoticeState",
+    "OptOut",
     "Outage",
     "OutageEvent",
     "OutageSource",

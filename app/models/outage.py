@@ -57,6 +57,12 @@ class Outage(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     resolved_at: Mapped[datetime | None]
+    # An automatic outage tells subscribers once a person confirms it (or after
+    # BACKLINE_AUTO_NOTIFY_AFTER); a person's outage is confirmed when it starts.
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
+    report: Mapped[str | None] = mapped_column(Text)  # the post-incident report, once published
+    report_published_at: Mapped[datetime | None]
 
     events: Mapped[list[OutageEvent]] = relationship(
         back_populates="outage", order_by="OutageEvent.id", cascade="all, delete-orphan"

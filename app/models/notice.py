@@ -1,0 +1,116 @@
+"""Notices: what affected subscribers are told about an outage, and every message that carries it.
+
+A notice belongs to one change of an outage (its start, an update of the message or ETR, its
+resolution, the post-incident report). Fan-out turns it into messages, one per (channel,
+normalised address): a business with forty numbers and one address gets one email, which names
+all forty. The unique constraint is what makes a repeated fan-out send nothing twice.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+
+
+class NoticeKind(enum.StrEnum):
+    START = "start"
+    UPDATE = "update"
+    RESOLVE = "resolve"  # carries each subscriber's summary
+    REPORT = "report"  # the post-incident report
+
+
+class NoticeState(enum.StrEnum):
+    HELD = "held"  # an automatic outage nobody has confirmed yet
+    QUEUED = "queued"  # released; fan-out under way
+    SENDING = "sending"  # every message exists; some are still being sent
+    DONE = "done"  # nothing left to send
+    CANCELLED = "cancelled"  # held, then overtaken (the alert resolved before anyone confirmed)
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class MessageState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a job; handed to the provider
+    SENT = "sent"  # accepted by the relay or the SMS provider
+    DELIVERED = "delivered"  # an SMS the carrier confirmed
+    FAILED = "failed"  # the providers gave up
+    REFUSED = "refused"  # final, recipient-level: opted out, unsubscribed, landline, unreachable
+
+
+OPEN_MESSAGE_STATES = (MessageState.PENDING, MessageState.SENDING)
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id"), index=True)
+    # The audit-log entry this notice announces: one notice per change, however often asked.
+    event_id: Mapped[int] = mapped_column(ForeignKey("outage_events.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=NoticeState.QUEUED, index=True)
+    # What the notice says, fixed when it is released, so a resend says the same thing.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None]
+    # Fan-out walks affected subscribers by id; the last id written is committed with its chunk.
+    cursor: Mapped[int] = mapped_column(default=0)
+    fanned_out_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    messages: Mapped[list[NoticeMessage]] = relationship(
+        back_populates="notice", order_by="NoticeMessage.id", lazy="raise_on_sql"
+    )
+
+
+class NoticeMessage(Base):
+    """One notice to one address on one channel."""
+
+    __tablename__ = "notice_messages"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "channel", "address"),
+        Index("ix_notice_messages_notice_id_channel_state", "notice_id", "channel", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    channel: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(320))  # lower-cased email, or E.164
+    subscriber_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default=MessageState.PENDING)
+    provider: Mapped[str | None] = mapped_column(String(32))
+    provider_id: Mapped[str | None] = mapped_column(String(255), index=True)  # SID, Message-ID
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Twilio reported it undelivered and it went once more through the second provider.
+    retried_on_fallback: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    notice: Mapped[Notice] = relationship(back_populates="messages")
+
+
+class OptOut(Base):
+    """An address that must get no more notices: unsubscribed, or opted out at a provider.
+
+    Voicemail emails ignore this table: a subscriber never loses their messages by unsubscribing.
+    """
+
+    __tablename__ = "opt_outs"
+
+    channel: Mapped[str] = mapped_column(String(8), primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))  # "unsubscribe-link", "twilio", "sns", ...
+    at: Mapped[datetime] = mapped_column(default=utcnow)
