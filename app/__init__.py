@@ -72,8 +72,10 @@ def _register_blueprints(app: Flask) -> None:
 
     from .api import bp as api_bp
     from .health import bp as health_bp
+    from .status_page import bp as status_page_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(status_page_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(ivr_bp)
     app.register_blueprint(voicemail_bp)

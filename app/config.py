@@ -88,7 +88,8 @@ DEFAULTS: dict[str, Any] = {
     "TWILIO_MESSAGING_SERVICE_SID": None,
     "SMS_FROM": None,
     "SMS_FALLBACK_URL": None,  # sns://REGION: the second SMS provider
-    "BACKLINE_SMS_RATE": 1,  # SMS a second the sender may send (a long code: 1; short code: 100)
+    "BACKLINE_SMS_RATE": 1,
+    "BACKLINE_SMS_OUTBOX": None,  # development without Twilio: SMS written to this text file  # SMS a second the sender may send (a long code: 1; short code: 100)
 }
 
 INTEGER_SETTINGS = (
@@ -166,6 +167,9 @@ def _fill_embedded_defaults(settings: dict[str, Any]) -> None:
     if not settings["STORAGE_URL"]:
         settings["STORAGE_URL"] = (instance / "voicemail").as_uri()
     settings["BACKLINE_OUTBOX"] = settings["BACKLINE_OUTBOX"] or str(instance / "outbox")
+    settings["BACKLINE_SMS_OUTBOX"] = settings["BACKLINE_SMS_OUTBOX"] or str(
+        instance / "sms-outbox.txt"
+    )
     if settings["BACKLINE_ENV"] == "production":
         return
     settings["MAIL_FROM"] = settings["MAIL_FROM"] or DEFAULT_MAIL_FROM

@@ -53,6 +53,8 @@ class Memory:
 def check_primary() -> str:
     """Run one detector check and return what it did. Safe to repeat; one scheduler runs it."""
     config = current_app.config
+    if not config["PRIMARY_HEALTH_URL"] and config["BACKLINE_DETECTOR_FAILURES"] <= 0:
+        return "off"  # no signal to read: neither a probe nor failed calls
     health = probe(config["PRIMARY_HEALTH_URL"], config["BACKLINE_DETECTOR_PROBE_TIMEOUT_SECONDS"])
     session = db.session()
     now = utcnow()

@@ -67,12 +67,19 @@ class RqBackend:
         queue = Queue(spec.queue, connection=self.connection)
         queue.enqueue(func, *args, job_timeout=spec.timeout, retry=retry)
 
+    IDLE_CHECKS = 3  # a job popped but not yet in the started registry looks idle for a moment
+
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no job is queued, scheduled or running (for tests and CLI commands)."""
         deadline = time.monotonic() + timeout
+        idle_in_a_row = 0
         while time.monotonic() < deadline:
             if all(self._is_idle(Queue(name, connection=self.connection)) for name in QUEUES):
-                return True
+                idle_in_a_row += 1
+                if idle_in_a_row >= self.IDLE_CHECKS:
+                    return True
+            else:
+                idle_in_a_row = 0
             time.sleep(0.05)
         return False
 
@@ -113,12 +120,18 @@ class ThreadBackend:
             self._thread = threading.Thread(target=self._loop, name="backline-jobs", daemon=True)
             self._thread.start()
 
+    IDLE_EXIT_S = 30.0  # an idle thread ends (enqueue starts another), so the app can be freed
+
     def _loop(self) -> None:
         while True:
             with self._condition:
                 while not self._pending or self._pending[0][0] > time.monotonic():
-                    wait = self._pending[0][0] - time.monotonic() if self._pending else None
-                    self._condition.wait(wait)
+                    if not self._pending:
+                        if not self._condition.wait(self.IDLE_EXIT_S) and not self._pending:
+                            self._thread = None
+                            return
+                        continue
+                    self._condition.wait(self._pending[0][0] - time.monotonic())
                 _due, _n, func, args, attempt = heapq.heappop(self._pending)
                 self._running += 1
             try:

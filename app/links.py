@@ -6,6 +6,10 @@ business with several numbers sharing an address gets one link for all of them);
 after BACKLINE_STATUS_LINK_DAYS, and `Subscriber.status_links_revoked_at` revokes every link
 issued to a subscriber before that moment. An unsubscribe link names a channel and address and
 does not expire: an old notice must still let its reader stop the next ones.
+
+A status link carries the moment it was issued to the microsecond (itsdangerous' own timestamp
+has whole seconds only): a link issued just after a revocation must work, and one issued just
+before it must not, even within the same second.
 """
 
 from __future__ import annotations
@@ -15,13 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadData, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeSerializer
 
+from .models import utcnow
 from .twilio_signature import public_url
 
 STATUS_SALT = "status-page"
 UNSUBSCRIBE_SALT = "unsubscribe"
 MAX_SUBSCRIBERS_PER_LINK = 200  # beyond this the link names the first ones only
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_MICROS = (datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 
 class LinkInvalid(Exception):
@@ -38,27 +45,27 @@ class StatusClaim:
 def status_url(subscriber_ids: Sequence[int]) -> str:
     """The absolute link to the status page of these subscribers."""
     ids = sorted(set(subscriber_ids))[:MAX_SUBSCRIBERS_PER_LINK]
-    return public_url(f"/status/{_status_serializer().dumps(ids)}")
+    issued = utcnow() - EPOCH
+    payload = {"ids": ids, "us": issued // timedelta(microseconds=1)}
+    return public_url(f"/status/{_status_serializer().dumps(payload)}")
 
 
 def read_status_token(token: str) -> StatusClaim:
     """What a status token names; LinkInvalid unless Backline signed it as it stands."""
-    serializer = _status_serializer()
-    expired = False
     try:
-        payload, signed_at = serializer.loads(
-            token, max_age=_status_max_age(), return_timestamp=True
-        )
-    except SignatureExpired as exc:
-        if exc.date_signed is None:
-            raise LinkInvalid("no signing time") from None
-        payload, signed_at, expired = exc.payload, exc.date_signed, True
-        payload = serializer.load_payload(payload) if isinstance(payload, bytes) else payload
+        payload = _status_serializer().loads(token)
     except BadData:
         raise LinkInvalid("bad signature or payload") from None
-    if not (isinstance(payload, list) and payload and all(type(i) is int for i in payload)):
+    if not (isinstance(payload, dict) and set(payload) == {"ids", "us"}):
+        raise LinkInvalid("payload is not a status link")
+    ids, micros = payload["ids"], payload["us"]
+    if not (isinstance(ids, list) and ids and all(type(i) is int for i in ids)):
         raise LinkInvalid("payload is not a list of subscriber ids")
-    return StatusClaim(tuple(payload), signed_at.astimezone(UTC), expired)
+    if type(micros) is not int or not 0 <= micros < MAX_MICROS:
+        raise LinkInvalid("payload has no issuing time")
+    issued_at = EPOCH + timedelta(microseconds=micros)
+    expired = utcnow() - issued_at > timedelta(days=current_app.config["BACKLINE_STATUS_LINK_DAYS"])
+    return StatusClaim(tuple(ids), issued_at, expired)
 
 
 def unsubscribe_url(channel: str, address: str) -> str:
@@ -81,12 +88,8 @@ def read_unsubscribe_token(token: str) -> tuple[str, str]:
     return payload[0], payload[1]
 
 
-def _status_max_age() -> int:
-    return int(timedelta(days=current_app.config["BACKLINE_STATUS_LINK_DAYS"]).total_seconds())
-
-
-def _status_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["BACKLINE_SECRET_KEY"], salt=STATUS_SALT)
+def _status_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["BACKLINE_SECRET_KEY"], salt=STATUS_SALT)
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:

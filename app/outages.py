@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from . import notices
 from .models import (
     ACTIVE_STATES,
     Outage,
@@ -62,7 +63,7 @@ def start_outage(
     )
     session.add(outage)
     session.flush()
-    _audit(session, outage, actor, "start", _snapshot(outage))
+    notices.on_start(session, outage, _audit(session, outage, actor, "start", _snapshot(outage)))
     return outage
 
 
@@ -100,7 +101,7 @@ def update_outage(session: Session, outage: Outage, *, actor: str, **changes: An
     for key, value in changes.items():
         setattr(outage, key, value)
     outage.updated_at = utcnow()
-    _audit(session, outage, actor, "update", diff)
+    notices.on_update(session, outage, _audit(session, outage, actor, "update", diff))
     return outage
 
 
@@ -110,8 +111,43 @@ def resolve_outage(session: Session, outage: Outage, *, actor: str) -> Outage:
         raise OutageError(f"outage {outage.id} is already resolved")
     outage.state = OutageState.RESOLVED
     outage.resolved_at = outage.updated_at = utcnow()
-    _audit(session, outage, actor, "resolve", {"state": OutageState.RESOLVED.value})
+    resolved = _audit(session, outage, actor, "resolve", {"state": OutageState.RESOLVED.value})
+    notices.on_resolve(session, outage, resolved)
     return outage
+
+
+def confirm_outage(session: Session, outage: Outage, *, actor: str) -> bool:
+    """A person confirms an automatic outage: its subscribers are told now.
+
+    False when it was confirmed already (a person's own outage is confirmed as it starts).
+    """
+    if not outage.is_active:
+        raise OutageError(f"outage {outage.id} is resolved; there is nothing left to confirm")
+    return notices.confirm(session, outage, actor=actor)
+
+
+REPORT_MAX_CHARS = 20_000
+
+
+def publish_report(session: Session, outage: Outage, *, actor: str, report: str) -> bool:
+    """Publish (or correct) the post-incident report of a resolved outage.
+
+    The report shows on the status page and goes to the subscribers who were told of the
+    outage. Publishing the same text again does nothing and returns False.
+    """
+    text = report.strip()
+    if outage.is_active:
+        raise OutageError(f"outage {outage.id} is still active; resolve it before the report")
+    if not text:
+        raise OutageError("the report is empty")
+    if len(text) > REPORT_MAX_CHARS:
+        raise OutageError(f"the report is {len(text)} characters; at most {REPORT_MAX_CHARS}")
+    if text == outage.report:
+        return False
+    outage.report, outage.report_published_at = text, utcnow()
+    published = _audit(session, outage, actor, "report", {"report": text})
+    notices.on_report(session, outage, published)
+    return True
 
 
 def active_outages(session: Session) -> Sequence[Outage]:
@@ -133,14 +169,19 @@ def outage_for(session: Session, subscriber: Subscriber | None) -> Outage | None
 
 def affected_subscribers(outage: Outage) -> Select[Any]:
     """A query for the subscribers the outage's scope covers (the same rule as Outage.affects)."""
-    query = select(Subscriber)
+    return select(Subscriber).where(*scope_conditions(outage))
+
+
+def scope_conditions(outage: Outage) -> list[ColumnElement[bool]]:
+    """The WHERE conditions that select the outage's subscribers; none for everyone."""
+    conditions: list[ColumnElement[bool]] = []
     if outage.scope_regions:
-        query = query.where(Subscriber.region.in_(outage.scope_regions))
+        conditions.append(Subscriber.region.in_(outage.scope_regions))
     if outage.scope_numbers:
-        query = query.where(Subscriber.number.in_(outage.scope_numbers))
+        conditions.append(Subscriber.number.in_(outage.scope_numbers))
     if outage.scope_plans:
-        query = query.where(Subscriber.plan.in_(outage.scope_plans))
-    return query
+        conditions.append(Subscriber.plan.in_(outage.scope_plans))
+    return conditions
 
 
 def affected_count(session: Session, outage: Outage) -> int:
@@ -151,8 +192,10 @@ def affected_count(session: Session, outage: Outage) -> int:
 
 def _audit(
     session: Session, outage: Outage, actor: str, action: str, changes: dict[str, Any]
-) -> None:
-    session.add(OutageEvent(outage=outage, actor=actor, action=action, changes=changes))
+) -> OutageEvent:
+    entry = OutageEvent(outage=outage, actor=actor, action=action, changes=changes)
+    session.add(entry)
+    return entry
 
 
 def _snapshot(outage: Outage) -> dict[str, Any]:

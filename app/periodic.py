@@ -16,6 +16,8 @@ from flask import Flask
 from redis import RedisError
 from redis.lock import Lock
 
+from forwarding.notice_sms import pace_sms
+from forwarding.notice_sweeper import sweep_notices
 from forwarding.sweeper import sweep_deliveries
 from voicemail.reconcile import reconcile_recordings
 from voicemail.sweeper import sweep_voicemails
@@ -23,6 +25,7 @@ from voicemail.sweeper import sweep_voicemails
 from .detector import check_primary
 from .extensions import redis_client
 from .models import utcnow
+from .notices import release_overdue
 from .pending import replay_pending
 from .reminders import remind_admins
 
@@ -47,6 +50,9 @@ PERIODIC_JOBS = (
     Periodic("reconcile-recordings", 300, reconcile_recordings),
     Periodic("detect-primary-outage", 15, check_primary),
     Periodic("remind-stale-outages", 60, remind_admins),
+    Periodic("auto-notify-outages", 15, release_overdue),
+    Periodic("pace-notice-sms", 5, pace_sms),
+    Periodic("sweep-notices", 60, sweep_notices),
 )
 
 

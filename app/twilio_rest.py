@@ -1,11 +1,12 @@
 """A small client for the Twilio REST calls Backline makes.
 
 Finding and updating phone numbers, listing recordings (for the reconciler), fetching a call,
-and deleting a recording once Backline holds a verified copy.
+deleting a recording once Backline holds a verified copy, and sending an SMS.
 
 It talks to `TWILIO_API_URL` (Twilio, a Twilio-compatible provider or the local stand-in), which
 the twilio helper library cannot be pointed at. Every failure is a `TwilioApiError` whose message
-is a sentence naming the HTTP status and Twilio's own `message`, never the auth token.
+is a sentence naming the HTTP status and Twilio's own `message`, never the auth token, and
+carries Twilio's numeric error `code` when it gave one.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ PAGE_SIZE = 50
 class TwilioApiError(RuntimeError):
     """A Twilio REST call failed; the message says why in a sentence."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, code: int | None = None) -> None:
         super().__init__(message)
         self.status = status  # the HTTP status, when Twilio answered at all
+        self.code = code  # Twilio's error code (21610, 20429...), when the answer carried one
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,30 @@ class TwilioRest:
             "DELETE", f"/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}.json"
         )
 
+    def send_message(
+        self,
+        to: str,
+        body: str,
+        *,
+        messaging_service_sid: str | None = None,
+        sender: str | None = None,
+        status_callback: str | None = None,
+    ) -> dict[str, Any]:
+        """Create an outbound Message (an SMS); return it as Twilio has it (`sid`, `status`...).
+
+        A Messaging Service picks the sender itself; otherwise `sender` is the From number.
+        """
+        form = {"To": to, "Body": body}
+        if messaging_service_sid:
+            form["MessagingServiceSid"] = messaging_service_sid
+        elif sender:
+            form["From"] = sender
+        if status_callback:
+            form["StatusCallback"] = status_callback
+        return self._call(
+            "POST", f"/2010-04-01/Accounts/{self.account_sid}/Messages.json", data=form
+        )
+
     def _pages(self, uri: str, key: str) -> Iterator[dict[str, Any]]:
         next_uri: str | None = uri
         seen: set[str] = set()
@@ -171,7 +197,9 @@ class TwilioRest:
             ) from None
         with response:
             if response.status_code >= 400:
-                raise TwilioApiError(self._explain(method, response), response.status_code)
+                raise TwilioApiError(
+                    self._explain(method, response), response.status_code, _error_code(response)
+                )
             if response.status_code == 204:
                 return {}
             try:
@@ -197,6 +225,15 @@ class TwilioRest:
         if response.status_code == 401:
             sentence += " Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
         return sentence.replace(self._token, "[auth token]") if self._token else sentence
+
+
+def _error_code(response: requests.Response) -> int | None:
+    """Twilio's numeric error code from an error answer's JSON, if it has one."""
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
 
 
 def twilio_rest(config: Mapping[str, Any]) -> TwilioRest:

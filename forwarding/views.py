@@ -117,3 +117,6 @@ def _notification(message: dict[str, Any]) -> ResponseReturnValue:
     for delivery_id in bounced:
         jobs.enqueue(alert_admins, delivery_id)
     return jsonify(status="applied", bounced=bounced)
+
+
+from . import sms_status  # noqa: E402, F401  (its route lives on this blueprint)

@@ -8,7 +8,8 @@ a real SMTP server (aiosmtpd) and a local stand-in for Twilio's media endpoint.
 - `twilio`: signs webhook requests exactly as Twilio does and registers recordings.
 - `subscriber` / `outage`: factories for the rows a call needs.
 - `relay`: a second SMTP server that counts connections, refuses or defers recipients, and
-  goes down and up; `ses`: a real SES API (moto server) whose sent messages tests read back.
+  goes down and up; `ses`: a real SES API (moto server) whose sent messages tests read back;
+  `sns`: a real SNS API (moto server) for SMS, likewise.
 - `s3`: a real S3 API (moto server) on 127.0.0.1 with a versioned bucket, which tests can stop.
 """
 
@@ -31,6 +32,7 @@ from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
@@ -45,9 +47,10 @@ from app.pending import REDIS_KEY as PENDING_KEY
 from app.periodic import HEARTBEATS_KEY
 from app.simulator.audio import make_wav
 from app.simulator.media_server import MediaServer, MediaState, Recording
+from app.simulator.messages_api import SmsScript
 from app.snapshot import directory
 from tests.helpers import free_port
-from tests.support.aws import S3Server, SesServer, dummy_aws_credentials
+from tests.support.aws import S3Server, SesServer, SnsServer, dummy_aws_credentials
 from tests.support.smtp import RelaySink, SmtpSink
 
 ACCOUNT_SID = "AC" + "a1" * 16
@@ -157,15 +160,25 @@ def _empty_redis_state() -> None:
         client.delete(PENDING_KEY, DEAD_PENDING_KEY, HEARTBEATS_KEY)
 
 
-def _empty_tables() -> None:
+def _empty_tables(attempts: int = 5) -> None:
+    """Empty every table; on PostgreSQL, retry when the worker's periodic jobs deadlock it."""
     session = db.session()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
+    if db.engine.dialect.name != "postgresql":
         for table in tables:
             session.execute(text(f"DELETE FROM {table}"))
-    session.commit()
+        session.commit()
+        return
+    for attempt in range(attempts):
+        try:
+            session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            session.commit()
+            return
+        except OperationalError:  # deadlock with a periodic job reading two of the tables
+            session.rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -184,6 +197,8 @@ def app(
     smtp.clear()
     media.state.recordings.clear()
     media.state.calls.clear()
+    media.state.messages.clear()
+    media.state.sms = SmsScript()
     media.state.requests.clear()
     media.state.redirect_to = None
     ctx = app.app_context()
@@ -191,10 +206,18 @@ def app(
     yield app
     jobs.wait_idle(30)
     ctx.pop()
+    dispose_engines(app)
     if isinstance(worker_process, subprocess.Popen):
         assert worker_process.poll() is None, (
             "backline worker died; see worker.log in the instance dir"
         )
+
+
+def dispose_engines(app: Flask) -> None:
+    """Close an app's database connections now: a suite makes hundreds of apps, and
+    PostgreSQL allows only so many clients."""
+    for name in ("backline.db", "backline.db.calls"):
+        app.extensions[name].dispose()
 
 
 Invoke = Callable[..., Result]
@@ -305,8 +328,12 @@ def subscriber(app: Flask) -> Any:
 
 
 @pytest.fixture
-def outage(app: Flask) -> Any:
-    """Factory: outage(caller_message=..., regions=[...], ...) -> an active admin outage."""
+def outage(app: Flask, smtp: SmtpSink) -> Any:
+    """Factory: outage(caller_message=..., regions=[...], ...) -> an active admin outage.
+
+    Its start notices have gone out and been cleared from the SMTP sink, so a test that counts
+    emails counts only what it causes itself.
+    """
 
     def make(
         caller_message: str = "We have a temporary problem.",
@@ -323,6 +350,8 @@ def outage(app: Flask) -> Any:
             subscriber_message=subscriber_message or "Our platform is down; calls go to voicemail.",
         )
         db.session.commit()
+        jobs.wait_idle(30)
+        smtp.clear()
         return row
 
     return make
@@ -361,6 +390,20 @@ def ses() -> Iterator[SesServer]:
     """
     with dummy_aws_credentials(SesServer.region):
         server = SesServer()
+        server.start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def sns() -> Iterator[SnsServer]:
+    """A real SNS API (moto server) with dummy AWS credentials for the session.
+
+    Point Backline at it with `monkeypatch.setenv("AWS_ENDPOINT_URL", sns.url)` and
+    `SMS_FALLBACK_URL=sns://us-east-1`; `sns.sent(message_id)` reads back what it sent.
+    """
+    with dummy_aws_credentials(SnsServer.region):
+        server = SnsServer()
         server.start()
         yield server
         server.stop()

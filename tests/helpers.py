@@ -1,14 +1,18 @@
-"""Small test helpers that are not fixtures: free ports, MP3 decoding, waiting."""
+"""Small test helpers that are not fixtures: free ports, MP3 decoding, waiting, programs."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import os
+import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
+
+import pytest
 
 from voicemail.audio import ffmpeg_path
 
@@ -19,6 +23,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+REQUIRE_REAL_COMPONENTS = "BACKLINE_REQUIRE_REAL_COMPONENTS"
+
+
+def require_program(name: str, package: str | None = None) -> str:
+    """The path of an installed program; without it the test is skipped, saying why.
+
+    With BACKLINE_REQUIRE_REAL_COMPONENTS=1 (as CI sets it) a missing program fails the test
+    instead: a real component that is silently skipped tests nothing.
+    """
+    path = shutil.which(name)
+    if path:
+        return path
+    reason = f"{name} is not installed (Debian package {package or name})"
+    if os.environ.get(REQUIRE_REAL_COMPONENTS) == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_REAL_COMPONENTS}=1 requires it", pytrace=False)
+    pytest.skip(reason)
 
 
 def wait_until(

@@ -115,8 +115,13 @@ def test_the_quick_start_leaves_an_email_with_a_playable_mp3(
     assert "Voicemail emailed to office@acme.example: accepted" in call.stdout
     outbox = mailbox.Maildir(tmp_path / "instance" / "outbox", create=False)
     messages = [parse_email(outbox.get_bytes(key)) for key in outbox.iterkeys()]
-    assert sorted(str(m["To"]) for m in messages) == ["office@acme.example", "owner@acme.example"]
-    for message in messages:
+    notices = [m for m in messages if m["List-Unsubscribe"]]
+    voicemails = [m for m in messages if m["Subject"].startswith("Voicemail")]
+    assert sorted(str(m["To"]) for m in notices) == ["office@acme.example", "owner@acme.example"]
+    assert sorted(str(m["To"]) for m in voicemails) == ["office@acme.example", "owner@acme.example"]
+    sms = (tmp_path / "instance" / "sms-outbox.txt").read_text(encoding="utf-8")
+    assert "Phone service disruption" in sms
+    for message in voicemails:
         assert abs(mp3_duration(mp3_attachment(message)) - 4.0) < 0.15
 
 

@@ -16,6 +16,6 @@ bp.before_request(require_token)
 errors.register(bp)
 
 # The route modules add their views to `bp`; import them after it exists.
-from . import deliveries, openapi, outages, subscribers, voicemails  # noqa: E402
+from . import alerts, deliveries, openapi, outages, subscribers, voicemails  # noqa: E402
 
-__all__ = ["bp", "deliveries", "openapi", "outages", "subscribers", "voicemails"]
+__all__ = ["alerts", "bp", "deliveries", "openapi", "outages", "subscribers", "voicemails"]

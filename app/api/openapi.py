@@ -75,6 +75,21 @@ PATHS: dict[str, Any] = {
         "parameters": _path_id("outage_id"),
         "post": _op("Resolve an outage", "200", "Outage", errors="404 409"),
     },
+    "/outages/{outage_id}/confirm": {
+        "parameters": _path_id("outage_id"),
+        "post": _op("Confirm an automatic outage: its subscribers are told now", "200", "Outage",
+                    errors="404 409"),
+    },
+    "/outages/{outage_id}/progress": {
+        "parameters": _path_id("outage_id"),
+        "get": _op("The outage's notices: sent, failed, refused and pending by channel", "200",
+                   "OutageProgress", errors="404"),
+    },
+    "/outages/{outage_id}/report": {
+        "parameters": _path_id("outage_id"),
+        "put": _op("Publish (or correct) a resolved outage's post-incident report", "200",
+                   "Outage", errors="400 404 409 413 415 422", **_body("Report")),
+    },
     "/subscribers": {
         "get": _op("List subscribers, searching number, name and email with ?q=", "200",
                    "SubscriberPage", errors="400",
@@ -94,6 +109,12 @@ PATHS: dict[str, Any] = {
                      errors="400 404 409 413 415 422", **_body("SubscriberUpdate")),
         "delete": _op("Delete a subscriber (calls and voicemails are kept, unlinked)", "204",
                       errors="404"),
+    },
+    "/subscribers/{subscriber_id}/status-links/revoke": {
+        "parameters": _path_id("subscriber_id"),
+        "post": _op("Revoke the subscriber's status page links: those issued so far stop "
+                    "working, those in later notices work", "200", "StatusLinksRevoked",
+                    errors="404"),
     },
     "/voicemails": {
         "get": _op("List voicemails, newest first", "200", "VoicemailPage", errors="400",
@@ -122,6 +143,12 @@ PATHS: dict[str, Any] = {
         "parameters": _path_id("delivery_id"),
         "post": _op("Resend as a new delivery with a new Message-ID", "201", "Delivery",
                     errors="400 404 409 413 415 422", **_body("Retry", required=False)),
+    },
+    "/alerts/alertmanager": {
+        "post": _op("Alertmanager's webhook: firing alerts open outages, resolved ones move "
+                    "them to monitoring; a repeated alert (fingerprint, startsAt) does nothing",
+                    "200", "AlertOutcomes", errors="400 413 422",
+                    **_body("AlertmanagerWebhook")),
     },
     "/openapi.json": {
         "get": {"summary": "This document", "security": [],

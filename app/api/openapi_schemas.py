@@ -62,11 +62,15 @@ OUTAGE = obj(
      "caller_messages": TRANSLATIONS, "subscriber_messages": TRANSLATIONS,
      "etr": nullable(TIME), "scope": SCOPE, "affected": {"type": "integer", "minimum": 0},
      "started_at": TIME, "updated_at": TIME, "resolved_at": nullable(TIME),
+     "confirmed_at": {**nullable(TIME), "description": "When subscribers could first be told: "
+                      "at once for a person's outage, on confirmation for an automatic one."},
+     "confirmed_by": nullable(STRING), "report": nullable(STRING),
+     "report_published_at": nullable(TIME),
      "timeline": {"type": "array", "items": ref("OutageEvent")}},
     ("id", "state", "source", "scope", "affected", "started_at", "updated_at"),
 )  # fmt: skip
 OUTAGE_EVENT = obj(
-    {"at": TIME, "actor": STRING, "action": {"enum": ["start", "update", "resolve"]},
+    {"at": TIME, "actor": STRING, "action": {"enum": ["start", "update", "resolve", "confirm", "report"]},
      "changes": {"type": "object"}},
     ("at", "actor", "action", "changes"),
 )  # fmt: skip
@@ -116,6 +120,60 @@ ERROR = obj(
                 "description": "CSV import: one `line N, column C: ...` per problem."}},
     ("error",),
 )  # fmt: skip
+LABELS: dict[str, Any] = {"type": "object", "additionalProperties": STRING}
+ALERTMANAGER_ALERT = {
+    "type": "object",
+    "properties": {
+        "status": {"enum": ["firing", "resolved"], "description": "This alert's, not the group's."},
+        "labels": {**LABELS, "description": "region, number (E.164) and plan give the scope; "
+                   'with none of them, backline_scope="all" means every subscriber.'},
+        "annotations": {**LABELS, "description": "summary: the subscriber message; "
+                        "caller_message: what callers hear (else a neutral template)."},
+        "startsAt": TIME, "endsAt": TIME, "generatorURL": STRING,
+        "fingerprint": {"type": "string", "minLength": 1, "maxLength": 64},
+    },
+    "required": ["status", "startsAt", "fingerprint"],
+}  # fmt: skip
+ALERTMANAGER_WEBHOOK = {
+    "type": "object",
+    "description": "Alertmanager's webhook payload; fields Backline does not read are allowed.",
+    "properties": {
+        "version": {"const": "4"}, "groupKey": STRING, "truncatedAlerts": {"type": "integer"},
+        "status": STRING, "receiver": {**STRING, "description": "Names the audit log's actor."},
+        "groupLabels": LABELS, "commonLabels": LABELS, "commonAnnotations": LABELS,
+        "externalURL": STRING, "alerts": {"type": "array", "items": ref("AlertmanagerAlert")},
+    },
+    "required": ["version", "alerts"],
+}  # fmt: skip
+ALERT_OUTCOME = obj(
+    {"fingerprint": STRING, "starts_at": TIME, "status": {"enum": ["firing", "resolved"]},
+     "outcome": {"enum": ["started", "already-seen", "monitoring", "ignored"]},
+     "outage_id": nullable(ID), "reason": nullable(STRING)},
+    ("fingerprint", "starts_at", "status", "outcome", "outage_id", "reason"),
+)  # fmt: skip
+
+MESSAGE_COUNTS = {
+    "total": {"type": "integer", "minimum": 0},
+    "sent": {"type": "integer", "minimum": 0, "description": "Accepted by the relay or provider."},
+    "failed": {"type": "integer", "minimum": 0},
+    "refused": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Final: unsubscribed, opted out, landline, unreachable.",
+    },
+    "pending": {"type": "integer", "minimum": 0},
+}
+NOTICE_PROGRESS = obj(
+    {"notice_id": ID, "kind": {"enum": ["start", "update", "resolve", "report"]},
+     "state": {"enum": ["held", "queued", "sending", "done", "cancelled"]},
+     "created_at": TIME, "released_at": nullable(TIME), "finished_at": nullable(TIME),
+     "email": obj(MESSAGE_COUNTS, tuple(MESSAGE_COUNTS)),
+     "sms": obj({**MESSAGE_COUNTS, "delivered": {"type": "integer", "minimum": 0},
+                 "eta_seconds": {"type": "integer", "minimum": 0,
+                                 "description": "At the sender's rate, BACKLINE_SMS_RATE."}},
+                (*MESSAGE_COUNTS, "delivered", "eta_seconds"))},
+    ("notice_id", "kind", "state", "created_at", "released_at", "finished_at", "email", "sms"),
+)  # fmt: skip
 
 SCHEMAS: dict[str, Any] = {
     "Error": ERROR,
@@ -125,16 +183,40 @@ SCHEMAS: dict[str, Any] = {
     "OutageStart": OUTAGE_START,
     "OutageUpdate": OUTAGE_UPDATE,
     "OutagePage": page_of("Outage"),
+    "NoticeProgress": NOTICE_PROGRESS,
+    "OutageProgress": obj(
+        {"outage_id": ID, "notices": {"type": "array", "items": ref("NoticeProgress")}},
+        ("outage_id", "notices"),
+    ),
+    "Report": obj(
+        {
+            "report": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 20000,
+                "description": "Plain text or Markdown, shown as text.",
+            }
+        },
+        ("report",),
+    ),
     "Subscriber": SUBSCRIBER,
     "SubscriberCreate": obj(SUBSCRIBER_FIELDS, ("number", "emails")),
     "SubscriberUpdate": obj(SUBSCRIBER_FIELDS, minProperties=1),
     "SubscriberPage": page_of("Subscriber"),
+    "StatusLinksRevoked": obj(
+        {"subscriber_id": ID, "status_links_revoked_at": TIME},
+        ("subscriber_id", "status_links_revoked_at"),
+    ),
     "ImportResult": obj({"created": {"type": "integer"}, "updated": {"type": "integer"}}),
     "Voicemail": VOICEMAIL,
     "VoicemailPage": page_of("Voicemail"),
     "Delivery": DELIVERY,
     "DeliveryPage": page_of("Delivery"),
     "Retry": obj({"to": {**nullable(STRING), "description": "Send to this address instead."}}),
+    "AlertmanagerWebhook": ALERTMANAGER_WEBHOOK,
+    "AlertmanagerAlert": ALERTMANAGER_ALERT,
+    "AlertOutcome": ALERT_OUTCOME,
+    "AlertOutcomes": obj({"alerts": {"type": "array", "items": ref("AlertOutcome")}}, ("alerts",)),
 }
 
 ERRORS = {

@@ -95,6 +95,10 @@ def outage_json(outage: Outage, affected: int, timeline: bool = False) -> dict[s
         "started_at": iso(outage.started_at),
         "updated_at": iso(outage.updated_at),
         "resolved_at": iso(outage.resolved_at),
+        "confirmed_at": iso(outage.confirmed_at),
+        "confirmed_by": outage.confirmed_by,
+        "report": outage.report,
+        "report_published_at": iso(outage.report_published_at),
     }
     if timeline:
         data["timeline"] = [

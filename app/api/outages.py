@@ -10,9 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import ACTIVE_STATES, Outage, OutageSource, OutageState
+from app.notice_progress import outage_progress
 from app.outages import (
     OutageError,
     affected_count,
+    confirm_outage,
+    publish_report,
     resolve_outage,
     start_outage,
     update_outage,
@@ -21,7 +24,7 @@ from app.twilio_signature import public_url
 
 from . import bp, idempotency
 from .auth import actor, current_token_id
-from .errors import ApiError
+from .errors import ApiError, Invalid
 from .outage_json import START_FIELDS, UPDATE_FIELDS, outage_json, start_arguments, update_changes
 from .payload import canonical_hash, fetch, json_object, paginated, query_flag
 
@@ -115,3 +118,42 @@ def resolve(outage_id: int) -> Any:
 def _conflict(exc: OutageError) -> ApiError:
     message = str(exc)
     return ApiError(409, f"{message[:1].upper()}{message[1:]}.")
+
+
+@bp.post("/outages/<int:outage_id>/confirm")
+def confirm(outage_id: int) -> Any:
+    """Confirm an outage Alertmanager or the detector opened: its subscribers are told now."""
+    json_object((), optional_body=True)
+    outage = fetch(Outage, outage_id, "outage")
+    session = db.session()
+    try:
+        confirm_outage(session, outage, actor=actor())
+    except OutageError as exc:
+        raise _conflict(exc) from None
+    session.commit()
+    return _shown(outage)
+
+
+@bp.get("/outages/<int:outage_id>/progress")
+def progress(outage_id: int) -> Any:
+    """The outage's notices: emails and SMS sent, failed, refused and pending (SMS with an ETA)."""
+    fetch(Outage, outage_id, "outage")
+    return jsonify({"outage_id": outage_id, "notices": outage_progress(db.session(), outage_id)})
+
+
+@bp.put("/outages/<int:outage_id>/report")
+def put_report(outage_id: int) -> Any:
+    """Publish (or correct) the post-incident report of a resolved outage."""
+    body = json_object(("report",))
+    report = body.get("report")
+    if not isinstance(report, str):
+        raise Invalid("report", "required, as a string (plain text or Markdown)")
+    outage = fetch(Outage, outage_id, "outage")
+    if outage.is_active:
+        raise ApiError(409, f"Outage {outage.id} is still active; resolve it before the report.")
+    try:
+        publish_report(db.session(), outage, actor=actor(), report=report)
+    except OutageError as exc:
+        raise Invalid("report", str(exc)) from None
+    db.session.commit()
+    return _shown(outage)

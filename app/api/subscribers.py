@@ -10,12 +10,13 @@ from sqlalchemy import String, cast, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Call, Subscriber, Voicemail
+from app.models import Call, Subscriber, Voicemail, utcnow
 from app.subscribers_csv import import_rows, read_csv_for
 from app.twilio_signature import public_url
 
 from . import bp
 from .errors import ApiError
+from .outage_json import iso
 from .payload import fetch, json_object, paginated, read_body
 from .subscriber_json import FIELDS, check_numbers, subscriber_json, subscriber_values
 
@@ -99,6 +100,18 @@ def delete_subscriber(subscriber_id: int) -> Response:
     session.delete(subscriber)
     session.commit()
     return Response(status=204)
+
+
+@bp.post("/subscribers/<int:subscriber_id>/status-links/revoke")
+def revoke_status_links(subscriber_id: int) -> Response:
+    """Stop every status link issued to the subscriber so far; links issued later work."""
+    subscriber = fetch(Subscriber, subscriber_id, "subscriber")
+    subscriber.status_links_revoked_at = utcnow()
+    db.session.commit()
+    return jsonify(
+        subscriber_id=subscriber.id,
+        status_links_revoked_at=iso(subscriber.status_links_revoked_at),
+    )
 
 
 @bp.post("/subscribers/import")

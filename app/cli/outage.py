@@ -1,9 +1,10 @@
-"""`backline outage start|update|resolve|list`."""
+"""`backline outage start|update|resolve|confirm|list|progress|report`."""
 
 from __future__ import annotations
 
 import getpass
 from datetime import UTC, datetime
+from typing import TextIO
 
 import click
 from flask.cli import AppGroup
@@ -15,11 +16,15 @@ from app.outages import (
     OutageError,
     Scope,
     affected_count,
+    confirm_outage,
+    publish_report,
     resolve_outage,
     start_outage,
     update_outage,
 )
 from app.phone import InvalidNumber, normalise
+
+from .notice_work import deliver_here, describe_progress
 
 outage_group = AppGroup("outage", help="Start, update, resolve and list outages.")
 
@@ -100,6 +105,7 @@ def start(
     click.echo(
         f"Outage {outage.id} started; it affects {affected_count(db.session(), outage)} subscriber(s)."
     )
+    deliver_here(outage.id)
 
 
 @outage_group.command("update")
@@ -134,6 +140,7 @@ def update(
         raise click.ClickException(str(exc)) from None
     session.commit()
     click.echo(f"Outage {outage_id} updated: {', '.join(sorted(changes))}.")
+    deliver_here(outage_id)
 
 
 @outage_group.command("resolve")
@@ -147,6 +154,61 @@ def resolve(outage_id: int) -> None:
         raise click.ClickException(str(exc)) from None
     session.commit()
     click.echo(f"Outage {outage_id} resolved.")
+    deliver_here(outage_id)
+
+
+@outage_group.command("confirm")
+@click.argument("outage_id", type=int)
+def confirm(outage_id: int) -> None:
+    """Confirm an outage Alertmanager or the detector opened: its subscribers are told now."""
+    session = db.session()
+    try:
+        confirmed = confirm_outage(session, _outage(outage_id), actor=_actor())
+    except OutageError as exc:
+        raise click.ClickException(str(exc)) from None
+    session.commit()
+    if not confirmed:
+        click.echo(f"Outage {outage_id} was confirmed already; nothing sent again.")
+        return
+    click.echo(f"Outage {outage_id} confirmed.")
+    deliver_here(outage_id)
+
+
+@outage_group.command("progress")
+@click.argument("outage_id", type=int)
+def progress(outage_id: int) -> None:
+    """Notices of an outage: sent, failed and pending, by channel."""
+    _outage(outage_id)
+    lines = describe_progress(outage_id)
+    click.echo("\n".join(lines) if lines else f"Outage {outage_id} has no notices.")
+
+
+@outage_group.command("report")
+@click.argument("outage_id", type=int)
+@click.option(
+    "--file",
+    "report_file",
+    required=True,
+    type=click.File("r", encoding="utf-8-sig"),
+    help="The post-incident report (plain text or Markdown).",
+)
+def report(outage_id: int, report_file: TextIO) -> None:
+    """Publish a resolved outage's post-incident report to its subscribers."""
+    try:
+        text = report_file.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{report_file.name} is not UTF-8 text.") from None
+    session = db.session()
+    try:
+        published = publish_report(session, _outage(outage_id), actor=_actor(), report=text)
+    except OutageError as exc:
+        raise click.ClickException(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+    session.commit()
+    if not published:
+        click.echo(f"Outage {outage_id} already has this report; nothing sent again.")
+        return
+    click.echo(f"Report published for outage {outage_id}.")
+    deliver_here(outage_id)
 
 
 @outage_group.command("list")

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
+from .outage import Outage, OutageEvent
 
 
 class NoticeKind(enum.StrEnum):
@@ -68,6 +69,8 @@ class Notice(Base):
     fanned_out_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
+    outage: Mapped[Outage] = relationship()
+    event: Mapped[OutageEvent] = relationship()
     messages: Mapped[list[NoticeMessage]] = relationship(
         back_populates="notice", order_by="NoticeMessage.id", lazy="raise_on_sql"
     )
@@ -97,6 +100,7 @@ class NoticeMessage(Base):
     # Twilio reported it undelivered and it went once more through the second provider.
     retried_on_fallback: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]  # when a job marked it sending: the lease starts
     sent_at: Mapped[datetime | None]
 
     notice: Mapped[Notice] = relationship(back_populates="messages")

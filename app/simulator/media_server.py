@@ -1,9 +1,9 @@
-"""A local stand-in for Twilio's REST API: recording media and IncomingPhoneNumbers.
+"""A local stand-in for Twilio's REST API: recording media, IncomingPhoneNumbers and Messages.
 
 Serves `/2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}.wav` behind basic auth and,
 like Twilio, can answer with a redirect to a media host that needs no credentials. The same server
 lists and updates the account's phone numbers (`rest_api.py`) and lists recordings and fetches
-calls (`recordings_api.py`) behind the same basic auth.
+calls (`recordings_api.py`), and sends SMS (`messages_api.py`) behind the same basic auth.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import recordings_api, rest_api
+from . import messages_api, recordings_api, rest_api
 
 API_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.wav$")
 MEDIA_PATH = re.compile(r"^/media/(RE[0-9a-f]{32})\.wav$")
@@ -48,6 +48,8 @@ class MediaState:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)  # PN sid -> Twilio's JSON
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid -> {"to", "from", ...}
     requests: list[dict[str, Any]] = field(default_factory=list)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # SM sid -> a sent SMS
+    sms: messages_api.SmsScript = field(default_factory=messages_api.SmsScript)
 
     def authorises(self, header: str | None, account_sid: str) -> bool:
         """Whether `Authorization` carries this account's credentials, for its own resources."""
@@ -88,6 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._record(state, form)
         if rest_api.NUMBERS_PATH.match(self.path):
             self._numbers(state, form)
+        elif messages_api.PATH.match(urlsplit(self.path).path):
+            self._messages(state, form)
         else:
             self._reply(404, b"not found", "text/plain")
 
@@ -115,6 +119,14 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 401, {"code": 20003, "message": "Authenticate", "status": 401}
         else:
             status, body = rest_api.answer(state, self.command, parts.path, parts.query, form)
+        self._reply(status, json.dumps(body).encode(), "application/json")
+
+    def _messages(self, state: MediaState, form: dict[str, str] | None) -> None:
+        account = messages_api.PATH.match(urlsplit(self.path).path)
+        if not account or not state.authorises(self.headers.get("Authorization"), account[1]):
+            status, body = messages_api.error(20003)
+        else:
+            status, body = messages_api.answer(state, form)
         self._reply(status, json.dumps(body).encode(), "application/json")
 
     def _recordings(self, state: MediaState) -> None:

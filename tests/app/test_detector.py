@@ -16,7 +16,15 @@ from sqlalchemy import select
 from app import create_app
 from app.detector import SUBSCRIBER_MESSAGE, check_primary
 from app.extensions import db
-from app.models import Outage, OutageEvent, OutageSource, OutageState, PrimaryFailure, utcnow
+from app.models import (
+    JobState,
+    Outage,
+    OutageEvent,
+    OutageSource,
+    OutageState,
+    PrimaryFailure,
+    utcnow,
+)
 from app.outages import resolve_outage
 from app.periodic import PeriodicRunner
 from tests.app.test_periodic import _heartbeats
@@ -352,3 +360,11 @@ def test_the_periodic_runner_runs_the_detector_and_the_reminders(
     assert health.requests == 1
     beats = _heartbeats(app)
     assert "detect-primary-outage" in beats and "remind-stale-outages" in beats
+
+
+def test_with_no_signal_configured_the_detector_is_off_and_keeps_no_memory(app: Flask) -> None:
+    app.config.update(PRIMARY_HEALTH_URL=None, BACKLINE_DETECTOR_FAILURES=0)
+    _evidence(10)
+    assert check_primary() == "off"
+    assert _detector_outages() == []
+    assert db.session.scalars(select(JobState)).all() == []

@@ -1,4 +1,4 @@
-"""Real AWS endpoints for the tests: moto's server on 127.0.0.1 (S3 and SES)."""
+"""Real AWS endpoints for the tests: moto's server on 127.0.0.1 (S3, SES and SNS)."""
 
 from __future__ import annotations
 
@@ -109,3 +109,21 @@ class SesServer(MotoServer):
         data = requests.get(f"{self.url}/moto-api/data.json", timeout=10).json()
         raws = [m["raw_data"] for m in data.get("ses", {}).get("RawMessage", [])]
         return [parse_email(raw.encode()) for raw in raws if containing in raw]
+
+
+class SnsServer(MotoServer):
+    """SNS, for SMS: read back what it `sent()`. moto answers that every number ending in 99 has
+    opted out (`check_if_phone_number_is_opted_out`), and lists eight UK numbers as opted out."""
+
+    service = "sns"
+
+    def sent(self, message_id: str | None = None, to: str | None = None) -> list[dict[str, str]]:
+        """SMS SNS accepted (moto keeps them process-wide), by MessageId or phone number."""
+        import requests
+
+        data = requests.get(f"{self.url}/moto-api/data.json", timeout=10).json()
+        return [
+            sms
+            for sms in data.get("sns", {}).get("SMS", [])
+            if message_id in (None, sms["message_id"]) and to in (None, sms["phone_number"])
+        ]

@@ -90,6 +90,7 @@ def _create_notice_messages() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("retried_on_fallback", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["notice_id"], ["notices.id"], name=op.f("fk_notice_messages_notice_id_notices")

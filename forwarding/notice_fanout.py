@@ -1,0 +1,181 @@
+"""Fan-out: one released notice becomes one message per (channel, normalised address).
+
+Affected subscribers are walked by id in chunks of BACKLINE_NOTICE_CHUNK. Each chunk's messages
+and the notice's cursor are committed together, and the cursor only moves by compare-and-set,
+so a crashed or duplicated job repeats at most one chunk, and the unique (notice, channel,
+address) constraint stops that chunk from making a message twice. An address met again in a
+later chunk (a business with forty numbers and one address) joins the numbers of the message
+it already has. Sending starts once every message exists, so each message names all its numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import structlog
+from flask import current_app
+from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.extensions import db, jobs
+from app.jobs import job
+from app.models import (
+    Channel,
+    MessageState,
+    Notice,
+    NoticeMessage,
+    NoticeState,
+    Subscriber,
+    utcnow,
+)
+from app.outages import scope_conditions
+
+from .sms import sms_providers
+
+log = structlog.get_logger(__name__)
+
+FANNING_OUT = (NoticeState.QUEUED, NoticeState.SENDING)
+
+
+@dataclass
+class Recipient:
+    subscriber_ids: list[int] = field(default_factory=list)
+    language: str | None = None
+    timezone: str | None = None
+
+
+@job("email", timeout=900, retry_intervals=(10, 30, 60, 300))
+def fan_out_notice(notice_id: int) -> None:
+    """Make every message of a released notice, then queue the emails in batches."""
+    session = db.session()
+    notice = session.get(Notice, notice_id)
+    if notice is None or notice.state not in FANNING_OUT:
+        return
+    structlog.contextvars.bind_contextvars(notice_id=notice_id, outage_id=notice.outage_id)
+    if notice.state == NoticeState.QUEUED:
+        chunk = max(1, current_app.config["BACKLINE_NOTICE_CHUNK"])
+        while True:
+            written = _fan_out_chunk(session, notice, chunk)
+            if written is None:
+                log.info("another job is fanning this notice out")
+                return
+            if written == 0:
+                break
+        notice.state, notice.fanned_out_at = NoticeState.SENDING, utcnow()
+        session.commit()
+        log.info("notice fanned out", kind=notice.kind)
+    queue_email_batches(session, notice)
+
+
+def _fan_out_chunk(session: Session, notice: Notice, size: int) -> int | None:
+    """Write the next chunk; return how many subscribers it held (None: someone else has it)."""
+    rows = session.execute(
+        select(
+            Subscriber.id,
+            Subscriber.emails,
+            Subscriber.backup_number,
+            Subscriber.language,
+            Subscriber.timezone,
+        )
+        .where(*scope_conditions(notice.outage), Subscriber.id > notice.cursor)
+        .order_by(Subscriber.id)
+        .limit(size)
+    ).all()
+    if not rows:
+        return 0
+    _write_messages(session, notice.id, recipients(rows, with_sms=bool(sms_providers())))
+    moved = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Notice)
+            .where(Notice.id == notice.id, Notice.cursor == notice.cursor)
+            .values(cursor=rows[-1].id)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if moved.rowcount != 1:
+        session.rollback()
+        return None
+    session.commit()
+    notice.cursor = rows[-1].id
+    return len(rows)
+
+
+def recipients(rows: Iterable[Any], with_sms: bool = True) -> dict[tuple[str, str], Recipient]:
+    """Group subscribers by (channel, normalised address); the first one sets language and zone.
+
+    Without an SMS provider configured, no SMS is made: progress then shows none pending.
+    """
+    grouped: dict[tuple[str, str], Recipient] = {}
+    for row in rows:
+        addresses = [(Channel.EMAIL.value, email.strip().lower()) for email in row.emails or ()]
+        if row.backup_number and with_sms:
+            addresses.append((Channel.SMS.value, row.backup_number))
+        for key in addresses:
+            if not key[1]:
+                continue
+            recipient = grouped.get(key)
+            if recipient is None:
+                grouped[key] = recipient = Recipient(language=row.language, timezone=row.timezone)
+            recipient.subscriber_ids.append(row.id)
+    return grouped
+
+
+def _write_messages(
+    session: Session, notice_id: int, grouped: dict[tuple[str, str], Recipient]
+) -> None:
+    """Insert new messages; add this chunk's numbers to messages an earlier chunk made."""
+    existing = session.execute(
+        select(NoticeMessage.id, NoticeMessage.channel, NoticeMessage.address).where(
+            NoticeMessage.notice_id == notice_id,
+            NoticeMessage.address.in_({address for _, address in grouped}),
+        )
+    ).all()
+    for row in existing:
+        recipient = grouped.pop((row.channel, row.address), None)
+        if recipient is not None:
+            message = session.get_one(NoticeMessage, row.id)
+            message.subscriber_ids = sorted({*message.subscriber_ids, *recipient.subscriber_ids})
+    if grouped:
+        session.execute(
+            insert(NoticeMessage),
+            [
+                {
+                    "notice_id": notice_id,
+                    "channel": channel,
+                    "address": address,
+                    "subscriber_ids": recipient.subscriber_ids,
+                    "language": recipient.language,
+                    "timezone": recipient.timezone,
+                }
+                for (channel, address), recipient in grouped.items()
+            ],
+        )
+
+
+def queue_email_batches(session: Session, notice: Notice) -> int:
+    """Queue one send job per BACKLINE_NOTICE_BATCH pending emails; return how many jobs."""
+    from .notice_send import send_notice_emails
+
+    ids = session.scalars(
+        select(NoticeMessage.id)
+        .where(
+            NoticeMessage.notice_id == notice.id,
+            NoticeMessage.channel == Channel.EMAIL,
+            NoticeMessage.state == MessageState.PENDING,
+        )
+        .order_by(NoticeMessage.id)
+    ).all()
+    size = max(1, current_app.config["BACKLINE_NOTICE_BATCH"])
+    batches = list(_batches(ids, size))
+    for first, last in batches:
+        jobs.enqueue(send_notice_emails, notice.id, first, last)
+    return len(batches)
+
+
+def _batches(ids: Sequence[int], size: int) -> Iterable[tuple[int, int]]:
+    for start in range(0, len(ids), size):
+        batch = ids[start : start + size]
+        yield batch[0], batch[-1]
