@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -29,12 +30,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     check_settings(settings)
     app = Flask(__name__, instance_path=settings["BACKLINE_INSTANCE_PATH"])
     app.config.update(settings, SECRET_KEY=settings["BACKLINE_SECRET_KEY"])
+    app.config.update(_session_settings(settings))
     configure_logging(json_output=_wants_json_logs(settings))
     _init_extensions(app)
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
     return app
+
+
+def _session_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Admin session cookies: not readable by scripts, not sent cross-site, https-only where the
+    public URL is https. CSRF tokens are checked by the admin blueprint only (webhooks, the API
+    and one-click unsubscribe carry none)."""
+    return {
+        "SESSION_COOKIE_NAME": "backline_admin",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": str(settings["BACKLINE_PUBLIC_URL"] or "").startswith("https:"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which expires itself
+        "WTF_CSRF_SSL_STRICT": False,  # the Referer check breaks behind proxies; the token suffices
+    }
 
 
 def _wants_json_logs(settings: Mapping[str, Any]) -> bool:
@@ -49,12 +67,13 @@ def _init_extensions(app: Flask) -> None:
     from forwarding.providers import fallback_from_url
     from voicemail.storage import storage_from_url
 
-    from .extensions import db, jobs
+    from .extensions import csrf, db, jobs
     from .jobs import redis_connection
     from .snapshot import directory
 
     db.init_app(app)
     jobs.init_app(app)
+    csrf.init_app(app)
     redis_url = app.config.get("REDIS_URL")
     app.extensions["backline.redis"] = redis_connection(redis_url) if redis_url else None
     directory.init_app(app)
@@ -70,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from ivr.views import bp as ivr_bp
     from voicemail.views import bp as voicemail_bp
 
+    from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .health import bp as health_bp
     from .status_page import bp as status_page_bp
@@ -80,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ivr_bp)
     app.register_blueprint(voicemail_bp)
     app.register_blueprint(forwarding_bp)
+    app.register_blueprint(admin_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

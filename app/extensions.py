@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_wtf import CSRFProtect
 from redis import Redis
 
 from forwarding.mailer import Mailer
@@ -13,6 +14,7 @@ from .jobs import JobQueue
 
 db = Database()
 jobs = JobQueue()
+csrf = CSRFProtect()  # checked on the admin blueprint's unsafe requests only
 
 
 def redis_client() -> Redis | None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from app import create_app
 from app.config import ConfigError
 
+from .admin import admin_group
 from .db import db_group
 from .deliveries import deliveries_group
 from .outage import outage_group
@@ -67,5 +68,6 @@ for command in (
     deliveries_group,
     twilio_group,
     token_group,
+    admin_group,
 ):
     main.add_command(command)

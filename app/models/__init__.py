@@ -1,6 +1,7 @@
 """The data model: subscribers, outages and their audit log, calls, voicemails, deliveries,
 API tokens, notices and opt-outs, Alertmanager alerts."""
 
+from .admin_user import AdminUser, LoginThrottle
 from .alert import AlertRecord
 from .api_token import ApiToken, IdempotencyKey
 from .base import Base, utcnow
@@ -37,6 +38,7 @@ from .voicemail import (
 __all__ = [
     "ACTIVE_STATES",
     "OPEN_MESSAGE_STATES",
+    "AdminUser",
     "AlertRecord",
     "ApiToken",
     "AttemptOutcome",
@@ -48,6 +50,7 @@ __all__ = [
     "DeliveryState",
     "IdempotencyKey",
     "JobState",
+    "LoginThrottle",
     "MessageState",
     "Notice",
     "NoticeKind",

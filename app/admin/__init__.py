@@ -1,0 +1,31 @@
+"""The admin web UI under /admin: server-rendered pages, login required, CSRF on every form."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+
+@bp.before_request
+def _protect_forms() -> None:
+    """Every state-changing admin request carries the session's CSRF token (400 otherwise)."""
+    from flask import g, request
+
+    from app.extensions import csrf
+
+    g.pop("csrf_token", None)  # Flask-WTF caches it on `g`, which may span requests (tests)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+
+
+@bp.context_processor
+def _admin_helpers() -> dict[str, object]:
+    from .auth import current_admin
+
+    return {"current_admin": current_admin}
+
+
+from . import dashboard, login_views  # noqa: E402,F401  (routes register on import)
+
+__all__ = ["bp"]

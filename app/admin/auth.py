@@ -1,0 +1,58 @@
+"""Who is logged in: the session holds the admin's id and session version, nothing else."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from flask import redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.models import AdminUser
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+SESSION_KEY = "admin"
+_CACHE_KEY = "backline.admin"
+_UNKNOWN = object()
+
+
+def log_in(admin: AdminUser) -> None:
+    session.clear()  # a fresh session: no fixation of a cookie set before login
+    session[SESSION_KEY] = [admin.id, admin.session_version]
+    session.permanent = True
+
+
+def log_out() -> None:
+    session.clear()
+
+
+def current_admin() -> AdminUser | None:
+    """The logged-in admin, or None (also when the account was deleted or its password changed)."""
+    cached = request.environ.get(_CACHE_KEY, _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cached  # type: ignore[no-any-return]
+    value = session.get(SESSION_KEY)
+    admin = None
+    if isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value):
+        candidate = db.session.get(AdminUser, value[0])
+        if candidate is not None and candidate.session_version == value[1]:
+            admin = candidate
+    request.environ[_CACHE_KEY] = admin  # per request: `g` may outlive one (tests, CLI)
+    return admin
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """Send anyone not logged in to the login page, then back where they were going."""
+
+    @functools.wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if current_admin() is None:
+            target = request.full_path if request.method == "GET" else None
+            return redirect(url_for("admin.login", next=target))
+        return view(*args, **kwargs)
+
+    return wrapped

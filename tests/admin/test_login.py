@@ -1,0 +1,93 @@
+"""Logging in and out: argon2 passwords, CSRF, a growing delay and never a lockout."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.extensions import db
+from app.models import AdminUser, LoginThrottle
+from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, csrf, log_in
+from tests.conftest import Invoke
+
+
+def test_pages_need_a_login_and_come_back_after_it(app: Flask, admin_account: AdminUser) -> None:
+    client = browser(app)
+    answer = client.get("/admin/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/admin/login?next=")
+    logged_in = log_in(client)
+    assert logged_in.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert admin_account.password_hash.startswith("$argon2id$")
+
+
+def test_a_wrong_password_or_unknown_account_gets_the_same_answer(
+    app: Flask, admin_account: AdminUser
+) -> None:
+    client = browser(app)
+    wrong = log_in(client, password="not the password at all")
+    unknown = log_in(client, email="nobody@provider.example")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "do not match an admin account" in wrong.text
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_login_without_its_csrf_token_is_refused(app: Flask, admin_account: AdminUser) -> None:
+    client = browser(app)
+    client.get("/admin/login")
+    answer = client.post("/admin/login", data={"email": ADMIN_LOGIN, "password": ADMIN_PASSWORD})
+    assert answer.status_code == 400
+    assert client.get("/admin/").status_code == 302
+
+
+def test_failures_grow_a_delay_that_lapses_and_never_locks_out(
+    app: Flask, admin_account: AdminUser, cli: Invoke
+) -> None:
+    client = browser(app)
+    for _ in range(4):
+        log_in(client, password="guessing wrong again")
+    throttled = log_in(client)  # even the right password waits its turn
+    assert throttled.status_code == 429
+    assert "Wait" in throttled.text
+
+    for row in db.session.query(LoginThrottle):
+        row.last_failure_at -= timedelta(minutes=10)  # the delay has passed
+    db.session.commit()
+    assert log_in(client).status_code == 302
+
+    for _ in range(4):
+        log_in(browser(app), password="guessing wrong again")
+    unlocked = cli("admin", "unlock", ADMIN_LOGIN)
+    assert unlocked.exit_code == 0, unlocked.output
+    assert log_in(browser(app), email=ADMIN_LOGIN).status_code in (302, 429)  # ip delay stays
+
+
+def test_logout_needs_the_token_and_ends_the_session(admin_client: FlaskClient) -> None:
+    assert admin_client.post("/admin/logout").status_code == 400
+    assert admin_client.get("/admin/").status_code == 200
+    token = csrf(admin_client)
+    assert admin_client.post("/admin/logout", data={"csrf_token": token}).status_code == 302
+    assert admin_client.get("/admin/").status_code == 302
+
+
+def test_the_session_cookie_is_http_only_and_same_site(app: Flask, admin_account: Any) -> None:
+    client = browser(app)
+    answer = log_in(client)
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" in cookie  # the test public URL is https
+
+
+def test_admin_create_asks_twice_and_a_new_password_ends_old_sessions(
+    cli: Invoke, admin_client: FlaskClient
+) -> None:
+    weak = cli("admin", "create", "ops@provider.example", "--password", "short")
+    assert weak.exit_code != 0 and "at least 12 characters" in weak.output
+    changed = cli("admin", "create", ADMIN_LOGIN, "--password", "another long passphrase")
+    assert changed.exit_code == 0, changed.output
+    assert admin_client.get("/admin/").status_code == 302  # logged out everywhere
+    assert cli("admin", "unlock", "nobody@provider.example").exit_code != 0
