@@ -67,8 +67,6 @@ class RqBackend:
         queue = Queue(spec.queue, connection=self.connection)
         queue.enqueue(func, *args, job_timeout=spec.timeout, retry=retry)
 
-    IDLE_CHECKS = 3  # a job popped but not yet in the started registry looks idle for a moment
-
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no job is queued, scheduled or running (for tests and CLI commands)."""
         deadline = time.monotonic() + timeout
@@ -76,17 +74,18 @@ class RqBackend:
         while time.monotonic() < deadline:
             if all(self._is_idle(Queue(name, connection=self.connection)) for name in QUEUES):
                 idle_in_a_row += 1
-                if idle_in_a_row >= self.IDLE_CHECKS:
+                if idle_in_a_row >= 2:  # a job just popped is in no list for a moment
                     return True
             else:
                 idle_in_a_row = 0
-            time.sleep(0.05)
+            time.sleep(0.02)
         return False
 
-    @staticmethod
-    def _is_idle(queue: Queue) -> bool:
+    def _is_idle(self, queue: Queue) -> bool:
+        """No job queued, popped into rq's intermediate list, started or scheduled."""
         return (
             queue.count == 0
+            and self.connection.llen(queue.intermediate_queue_key) == 0
             and queue.started_job_registry.count == 0
             and queue.scheduled_job_registry.count == 0
         )

@@ -18,6 +18,7 @@ from redis.lock import Lock
 
 from forwarding.notice_sms import pace_sms
 from forwarding.notice_sweeper import sweep_notices
+from forwarding.sms_delivery import import_sns_opt_outs
 from forwarding.sweeper import sweep_deliveries
 from voicemail.reconcile import reconcile_recordings
 from voicemail.sweeper import sweep_voicemails
@@ -53,6 +54,7 @@ PERIODIC_JOBS = (
     Periodic("auto-notify-outages", 15, release_overdue),
     Periodic("pace-notice-sms", 5, pace_sms),
     Periodic("sweep-notices", 60, sweep_notices),
+    Periodic("import-sns-opt-outs", 3600, import_sns_opt_outs),
 )
 
 

@@ -207,3 +207,17 @@ def _unsent(message: NoticeMessage, errors: list[str]) -> None:
         gave_up=give_up,
         error=message.last_error,
     )
+
+
+def import_sns_opt_outs() -> int:
+    """Copy the numbers SNS lists as opted out into `opt_outs` (a periodic job); return how many.
+
+    Twilio tells Backline of an opt-out only when it refuses a send; SNS keeps a list, read here
+    so that a STOP sent to the SNS sender also stops Twilio from texting that number.
+    """
+    from .sms import SnsSms
+
+    for provider in sms_providers():
+        if isinstance(provider, SnsSms):
+            return import_opt_outs(provider.opted_out_numbers(), "sns")
+    return 0

@@ -18,7 +18,12 @@ from app.extensions import db
 from app.models import MessageState, NoticeMessage
 from app.simulator.media_server import MediaServer
 from forwarding.sms import DEV_SMS_FROM, SnsSms, TwilioSms, providers_from_config
-from forwarding.sms_delivery import MAX_SMS_ATTEMPTS, deliver_sms, import_opt_outs
+from forwarding.sms_delivery import (
+    MAX_SMS_ATTEMPTS,
+    deliver_sms,
+    import_opt_outs,
+    import_sns_opt_outs,
+)
 from forwarding.sms_outbox import OutboxSms
 from tests.conftest import PUBLIC_URL
 from tests.helpers import free_port
@@ -259,3 +264,21 @@ def test_numbers_sns_lists_as_opted_out_are_recorded_once(sms: SmsSetup) -> None
     deliver_sms(message, BODY)
     assert stored(message.id).state == MessageState.REFUSED
     assert sms.twilio_sent(listed[0]) == []
+
+
+def test_the_periodic_import_copies_sns_opt_outs_once(sms: SmsSetup) -> None:
+    sms.configure()
+    listed = set(SnsSms(sms.sns.region).opted_out_numbers())
+    assert listed
+    new = listed - set(_known_opt_outs())
+    assert import_sns_opt_outs() == len(new)
+    assert listed <= set(_known_opt_outs())
+    assert import_sns_opt_outs() == 0
+
+
+def _known_opt_outs() -> list[str]:
+    from sqlalchemy import select
+
+    from app.models import OptOut
+
+    return list(db.session.scalars(select(OptOut.address)))
