@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from dotenv import find_dotenv, load_dotenv
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .config import check_settings, load_settings
@@ -112,4 +112,7 @@ def _register_request_hooks(app: Flask) -> None:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
+        if request.path.startswith("/admin/") or request.path == "/admin":
+            page = render_template("admin/error.html", error=error)
+            return page, error.code or 500  # people read these pages, not programs
         return jsonify(error=error.description or error.name), error.code or 500

@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
+from typing import NoReturn
 
 import pytest
 
@@ -28,16 +29,22 @@ def free_port() -> int:
 REQUIRE_REAL_COMPONENTS = "BACKLINE_REQUIRE_REAL_COMPONENTS"
 
 
-def require_program(name: str, package: str | None = None) -> str:
-    """The path of an installed program; without it the test is skipped, saying why.
+def require_program(name: str, package: str | None = None, also: tuple[str, ...] = ()) -> str:
+    """The path of an installed program (or of one of its other names, `also`); without it the
+    test is skipped, saying why.
 
     With BACKLINE_REQUIRE_REAL_COMPONENTS=1 (as CI sets it) a missing program fails the test
     instead: a real component that is silently skipped tests nothing.
     """
-    path = shutil.which(name)
-    if path:
-        return path
-    reason = f"{name} is not installed (Debian package {package or name})"
+    for candidate in (name, *also):
+        path = shutil.which(candidate)
+        if path:
+            return path
+    missing_component(f"{name} is not installed (Debian package {package or name})")
+
+
+def missing_component(reason: str) -> NoReturn:
+    """Skip the test for a real component that is missing or broken, or fail it in CI."""
     if os.environ.get(REQUIRE_REAL_COMPONENTS) == "1":
         pytest.fail(f"{reason}, and {REQUIRE_REAL_COMPONENTS}=1 requires it", pytrace=False)
     pytest.skip(reason)

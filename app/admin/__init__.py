@@ -26,6 +26,14 @@ def _admin_helpers() -> dict[str, object]:
     return {"current_admin": current_admin}
 
 
-from . import dashboard, login_views  # noqa: E402,F401  (routes register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
+    dashboard,
+    delivery_views,
+    login_views,
+    outage_views,
+    subscriber_csv_views,
+    subscriber_views,
+    voicemail_views,
+)
 
 __all__ = ["bp"]

@@ -1,17 +1,34 @@
-"""The dashboard: primary status, active outages, live counters."""
+"""The dashboard: primary status, active outages, live counters, notice progress, the periodic
+jobs' heartbeats and a chart of the last three hours."""
 
 from __future__ import annotations
 
 from flask import render_template
 
 from app.extensions import db
+from app.models import utcnow
 from app.outages import active_outages
 
 from . import bp
 from .auth import login_required
+from .chart import activity_chart
+from .dashboard_stats import active_notice_progress, live_counters, primary_status
+from .heartbeats import heartbeats
 
 
 @bp.get("/")
 @login_required
 def dashboard() -> str:
-    return render_template("admin/dashboard.html", outages=active_outages(db.session()))
+    session = db.session()
+    now = utcnow()
+    outages = list(active_outages(session))
+    return render_template(
+        "admin/dashboard.html",
+        now=now,
+        outages=outages,
+        primary=primary_status(session, outages, now),
+        counters=live_counters(session, now),
+        notices=active_notice_progress(session),
+        heartbeats=heartbeats(),
+        chart=activity_chart(session, now),
+    )

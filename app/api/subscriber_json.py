@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Subscriber
@@ -14,6 +13,7 @@ from app.subscriber_rules import (
     language_problem,
     timezone_problem,
 )
+from app.subscribers import number_conflicts
 
 from . import fields
 from .errors import ApiError, Invalid
@@ -71,25 +71,18 @@ def _check_choices(values: dict[str, Any]) -> None:
 
 
 def check_numbers(session: Session, subscriber: Subscriber | None, values: dict[str, Any]) -> None:
-    """Numbers stay unique, and no subscriber's number is anyone's backup number."""
-    own_id = subscriber.id if subscriber else None
+    """Numbers stay unique (409), and no subscriber's number is anyone's backup number (422)."""
     number = values.get("number", subscriber.number if subscriber else None)
-    others = select(Subscriber).where(Subscriber.id != own_id) if own_id else select(Subscriber)
-    if "number" in values:
-        taken = session.scalars(others.where(Subscriber.number == number)).first()
-        if taken is not None:
-            raise ApiError(409, f"Subscriber {taken.id} already has the number {number}.")
-        owner = session.scalars(others.where(Subscriber.backup_number == number)).first()
-        if owner is not None:
-            raise Invalid("number", f"{number} is the backup number of subscriber {owner.id}")
     backup = values.get("backup_number", subscriber.backup_number if subscriber else None)
-    if backup:
-        holder = session.scalars(select(Subscriber).where(Subscriber.number == backup)).first()
-        if backup == number or holder is not None:
-            raise Invalid(
-                "backup_number",
-                f"{backup} is a subscriber's own number; a backup must reach them elsewhere",
-            )
+    conflicts = number_conflicts(
+        session, subscriber, number, backup, check_number="number" in values
+    )
+    if not conflicts:
+        return
+    first = conflicts[0]  # the API answers with one problem
+    if first.taken_by is not None:
+        raise ApiError(409, f"Subscriber {first.taken_by} already has the number {number}.")
+    raise Invalid(first.field, first.problem)
 
 
 def subscriber_json(subscriber: Subscriber) -> dict[str, Any]:

@@ -6,11 +6,12 @@ import io
 from typing import Any
 
 from flask import Response, jsonify, request
-from sqlalchemy import String, cast, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Call, Subscriber, Voicemail, utcnow
+from app.models import Subscriber, utcnow
+from app.subscribers import delete_subscriber as delete_keeping_calls
+from app.subscribers import search, search_problem
 from app.subscribers_csv import import_rows, read_csv_for
 from app.twilio_signature import public_url
 
@@ -20,32 +21,14 @@ from .outage_json import iso
 from .payload import fetch, json_object, paginated, read_body
 from .subscriber_json import FIELDS, check_numbers, subscriber_json, subscriber_values
 
-SEARCH_MAX = 100
-
 
 @bp.get("/subscribers")
 def list_subscribers() -> Response:
     """Subscribers by number, `?q=` matching part of the number, name or an email address."""
-    query = select(Subscriber).order_by(Subscriber.number)
     q = request.args.get("q", "").strip()
-    if len(q) > SEARCH_MAX or "\x00" in q:
-        raise ApiError(400, f"Query parameter q must be at most {SEARCH_MAX} characters.")
-    if q:
-        query = query.where(or_(*_matches(q)))
-    return jsonify(paginated(query, subscriber_json))
-
-
-def _matches(q: str) -> list[Any]:
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    conditions = [
-        Subscriber.number.ilike(pattern, escape="\\"),
-        Subscriber.name.ilike(pattern, escape="\\"),
-        cast(Subscriber.emails, String).ilike(pattern, escape="\\"),
-    ]
-    digits = "".join(ch for ch in q if ch.isdigit())
-    if digits and all(ch.isdigit() or ch in " +-.()" for ch in q):  # "+1 (415) 555" finds +1415555…
-        conditions.append(Subscriber.number.like(f"%{digits}%"))
-    return conditions
+    if problem := search_problem(q):
+        raise ApiError(400, f"Query parameter q {problem}.")
+    return jsonify(paginated(search(q), subscriber_json))
 
 
 @bp.post("/subscribers")
@@ -92,13 +75,7 @@ def _commit(values: dict[str, Any]) -> None:
 def delete_subscriber(subscriber_id: int) -> Response:
     """Delete a subscriber; their calls and voicemails stay, no longer linked to them."""
     subscriber = fetch(Subscriber, subscriber_id, "subscriber")
-    session = db.session()
-    for model in (Call, Voicemail):
-        session.execute(
-            update(model).where(model.subscriber_id == subscriber.id).values(subscriber_id=None)
-        )
-    session.delete(subscriber)
-    session.commit()
+    delete_keeping_calls(db.session(), subscriber)
     return Response(status=204)
 
 

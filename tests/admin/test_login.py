@@ -91,3 +91,12 @@ def test_admin_create_asks_twice_and_a_new_password_ends_old_sessions(
     assert changed.exit_code == 0, changed.output
     assert admin_client.get("/admin/").status_code == 302  # logged out everywhere
     assert cli("admin", "unlock", "nobody@provider.example").exit_code != 0
+
+
+def test_admin_errors_are_pages_for_people(admin_client: FlaskClient) -> None:
+    missing = admin_client.get("/admin/outages/99999")
+    assert missing.status_code == 404
+    assert missing.mimetype == "text/html"
+    assert "nothing at this address" in missing.text
+    expired = admin_client.post("/admin/logout", data={"csrf_token": "stale"})
+    assert expired.status_code == 400 and "reload the page" in expired.text
