@@ -66,7 +66,10 @@ def fan_out_notice(notice_id: int) -> None:
         notice.state, notice.fanned_out_at = NoticeState.SENDING, utcnow()
         session.commit()
         log.info("notice fanned out", kind=notice.kind)
-    queue_email_batches(session, notice)
+    if not queue_email_batches(session, notice):
+        from .notice_send import finish_if_done
+
+        finish_if_done(session, notice)  # nobody to email: done now, or once its SMS are sent
 
 
 def _fan_out_chunk(session: Session, notice: Notice, size: int) -> int | None:

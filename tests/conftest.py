@@ -31,7 +31,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
@@ -40,7 +40,7 @@ from app import create_app, migrate
 from app.cli import main
 from app.database import build_engine
 from app.extensions import db, jobs, redis_client
-from app.models import Base, Outage, Subscriber
+from app.models import Base, Notice, Outage, Subscriber
 from app.outages import Scope, start_outage
 from app.pending import DEAD_REDIS_KEY as DEAD_PENDING_KEY
 from app.pending import REDIS_KEY as PENDING_KEY
@@ -49,7 +49,7 @@ from app.simulator.audio import make_wav
 from app.simulator.media_server import MediaServer, MediaState, Recording
 from app.simulator.messages_api import SmsScript
 from app.snapshot import directory
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until
 from tests.support.aws import S3Server, SesServer, SnsServer, dummy_aws_credentials
 from tests.support.smtp import RelaySink, SmtpSink
 
@@ -222,6 +222,29 @@ def app(
         )
 
 
+def settle(timeout: float = 30.0) -> bool:
+    """Wait until the queue is idle and no notice is still being fanned out or sent.
+
+    Queue idleness alone can miss a job a real worker has just popped; the notices' own states
+    cannot. Returns True (for `assert settle()`), and leaves the session showing what the
+    worker wrote.
+    """
+    assert jobs.wait_idle(timeout)
+
+    def notices_settled() -> bool:
+        db.session.rollback()
+        db.session.expire_all()
+        busy = (
+            select(func.count()).select_from(Notice).where(Notice.state.in_(("queued", "sending")))
+        )
+        return not db.session.scalar(busy)
+
+    wait_until(notices_settled, timeout)
+    assert jobs.wait_idle(timeout)
+    db.session.expire_all()
+    return True
+
+
 def dispose_engines(app: Flask) -> None:
     """Close an app's database connections now: a suite makes hundreds of apps, and
     PostgreSQL allows only so many clients."""
@@ -359,7 +382,7 @@ def outage(app: Flask, smtp: SmtpSink) -> Any:
             subscriber_message=subscriber_message or "Our platform is down; calls go to voicemail.",
         )
         db.session.commit()
-        jobs.wait_idle(30)
+        settle()
         smtp.clear()
         return row
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Flask
 
-from app.extensions import db, jobs
+from app.extensions import db
 from app.models import OutageSource
 from app.outages import Scope, start_outage
 from tests.api.conftest import Api
-from tests.conftest import Invoke
+from tests.conftest import Invoke, settle
 from tests.support.smtp import SmtpSink
 
 
@@ -36,7 +36,7 @@ def test_progress_confirm_and_report_through_the_api(
     confirmed = api.post(f"/outages/{outage.id}/confirm")
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.get_json()["confirmed_by"].startswith("api:")
-    assert jobs.wait_idle(30)
+    assert settle()
     [start] = api.get(f"/outages/{outage.id}/progress").get_json()["notices"]
     assert start["state"] == "done"
     assert start["email"] == {"total": 2, "sent": 2, "failed": 0, "refused": 0, "pending": 0}
@@ -50,7 +50,7 @@ def test_progress_confirm_and_report_through_the_api(
     published = api.request("PUT", f"/outages/{outage.id}/report", json={"report": "Fibre cut."})
     assert published.status_code == 200
     assert published.get_json()["report"] == "Fibre cut."
-    assert jobs.wait_idle(30)
+    assert settle()
     kinds = [n["kind"] for n in api.get(f"/outages/{outage.id}/progress").get_json()["notices"]]
     assert kinds == ["start", "resolve", "report"]
     assert len(smtp.messages) == 6
@@ -68,7 +68,7 @@ def test_progress_confirm_and_report_through_the_cli(
     assert confirmed.exit_code == 0, confirmed.output
     again = cli("outage", "confirm", str(outage.id))
     assert "confirmed already" in again.output
-    assert jobs.wait_idle(30)  # with REDIS_URL the worker sends them
+    assert settle()  # with REDIS_URL the worker sends them
     progress = cli("outage", "progress", str(outage.id)).output
     assert "(start, done): email 1 sent, 0 failed, 0 refused, 0 pending" in progress
 
@@ -81,7 +81,7 @@ def test_progress_confirm_and_report_through_the_cli(
     assert published.exit_code == 0, published.output
     repeated = cli("outage", "report", str(outage.id), "--file", str(report))
     assert "already has this report" in repeated.output
-    assert jobs.wait_idle(30)
+    assert settle()
     assert len(smtp.messages) == 3
     assert cli("outage", "progress", "999").exit_code != 0
 
@@ -96,12 +96,12 @@ def test_a_redelivered_alert_notifies_once_after_confirmation(
     [first] = deliver(api, alert())
     [again] = deliver(api, alert())
     assert again["outcome"] == "already-seen"
-    assert jobs.wait_idle(30)
+    assert settle()
     assert smtp.messages == []  # automatic: held until a person confirms
 
     assert api.post(f"/outages/{first['outage_id']}/confirm").status_code == 200
     deliver(api, alert())
-    assert jobs.wait_idle(30)
+    assert settle()
     [email] = smtp.messages
     assert str(email["To"]) == "a@example.com"
     assert "Calls in us-west reach voicemail." in email.get_body(("plain",)).get_content()  # type: ignore[union-attr]

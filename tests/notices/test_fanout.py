@@ -11,6 +11,7 @@ from app.extensions import db, jobs
 from app.models import Channel, MessageState, Notice, NoticeMessage, NoticeState, OptOut
 from app.outages import Scope, start_outage, update_outage
 from forwarding.notice_fanout import fan_out_notice
+from tests.conftest import settle
 from tests.support.smtp import SmtpSink
 
 
@@ -22,7 +23,7 @@ def _start(**scope: list[str]) -> Any:
         subscriber_message="Our platform is down.",
     )
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
     return outage
 
 
@@ -87,7 +88,7 @@ def test_a_notice_fanned_out_again_sends_nothing_twice(
     db.session.commit()
     jobs.enqueue(fan_out_notice, notice.id)
     jobs.enqueue(fan_out_notice, notice.id)
-    assert jobs.wait_idle(30)
+    assert settle()
 
     rows = db.session.scalar(
         select(func.count()).select_from(NoticeMessage).where(NoticeMessage.notice_id == notice.id)
@@ -110,12 +111,12 @@ def test_repeated_updates_announce_only_real_changes(
     update_outage(session, outage, actor="cli:noc", state="identified")
     update_outage(session, outage, actor="cli:noc", caller_message="Callers only.")
     session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
     assert smtp.messages == []
 
     update_outage(session, outage, actor="cli:noc", subscriber_message="Fix under way.")
     session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
     [email] = smtp.messages
     assert "Fix under way." in email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert email["Subject"].startswith("Update")
@@ -146,3 +147,10 @@ def test_unsubscribed_addresses_are_refused_and_notices_carry_one_click_unsubscr
     notice = db.session.scalars(select(Notice).where(Notice.outage_id == outage.id)).one()
     db.session.refresh(notice)
     assert notice.state == NoticeState.DONE
+
+
+def test_a_notice_with_nobody_to_tell_is_done_at_once(app: Flask, smtp: SmtpSink) -> None:
+    outage = _start(regions=["nowhere"])
+    notice = db.session.scalars(select(Notice).where(Notice.outage_id == outage.id)).one()
+    assert notice.state == NoticeState.DONE
+    assert smtp.messages == []

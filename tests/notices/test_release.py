@@ -8,10 +8,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from app.extensions import db, jobs
+from app.extensions import db
 from app.models import Notice, NoticeKind, NoticeState, OutageSource, utcnow
 from app.notices import release_overdue
 from app.outages import Scope, confirm_outage, resolve_outage, start_outage, update_outage
+from tests.conftest import settle
 from tests.support.smtp import SmtpSink
 
 
@@ -24,7 +25,7 @@ def _automatic() -> Any:
         source=OutageSource.DETECTOR,
     )
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
     return outage
 
 
@@ -44,13 +45,13 @@ def test_an_automatic_outage_holds_its_notice_until_a_person_confirms(
     update_outage(db.session(), outage, actor="detector", state="monitoring")
     update_outage(db.session(), outage, actor="detector", state="investigating")
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
     assert smtp.messages == []
     assert _notices(outage.id) == [("start", "held")]
 
     assert confirm_outage(db.session(), outage, actor="api:noc") is True
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
     assert confirm_outage(db.session(), outage, actor="api:noc") is False
 
     [email] = smtp.messages
@@ -67,7 +68,7 @@ def test_a_persons_change_confirms_and_the_notice_says_what_is_current(
     outage = _automatic()
     update_outage(db.session(), outage, actor="cli:noc", subscriber_message="Carrier fault.")
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
 
     [email] = smtp.messages  # one notice: the start, released with the new message
     assert "Carrier fault." in email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
@@ -85,7 +86,7 @@ def test_it_notifies_by_itself_after_firing_for_the_configured_time(
     outage.started_at = utcnow() - timedelta(minutes=5, seconds=1)
     db.session.commit()
     assert release_overdue() == 1
-    assert jobs.wait_idle(30)
+    assert settle()
     assert release_overdue() == 0
 
     assert len(smtp.messages) == 1
@@ -104,7 +105,7 @@ def test_an_outage_that_stopped_firing_before_anyone_confirmed_is_never_announce
 
     resolve_outage(db.session(), outage, actor="detector")
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
 
     assert smtp.messages == []
     assert _notices(outage.id) == [("start", NoticeState.CANCELLED)]
@@ -118,7 +119,7 @@ def test_a_persons_outage_notifies_at_start_and_on_resolve(
     db.session.commit()
     resolve_outage(db.session(), outage, actor="api:noc")
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
 
     assert sorted(m["Subject"].split(":")[0] for m in smtp.messages) == [
         "Resolved",

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.extensions import db, jobs
+from app.extensions import db
 from app.outages import OutageError, publish_report, resolve_outage
-from tests.conftest import TwilioHelper
+from tests.conftest import TwilioHelper, settle
 from tests.support.smtp import SmtpSink
 
 
@@ -27,12 +27,12 @@ def test_the_resolve_summary_lists_voicemails_and_callers_who_left_none(
     twilio.leave_voicemail("+14155550701", seconds=3, from_="+12125550111")
     hung_up = twilio.call_params("+14155550702", from_="+12125550122")
     assert twilio.post("/ivr/voice", hung_up).status_code == 200
-    assert jobs.wait_idle(60)
+    assert settle(60)
     smtp.clear()
 
     resolve_outage(db.session(), current, actor="cli:noc")
     db.session.commit()
-    assert jobs.wait_idle(60)
+    assert settle(60)
 
     by_address = {str(m["To"]): m for m in smtp.messages}
     assert sorted(by_address) == ["desk@acme.example", "someone@else.example"]
@@ -57,7 +57,7 @@ def test_a_report_goes_to_the_same_subscribers_once(
         publish_report(db.session(), current, actor="cli:noc", report="Too early.")
     resolve_outage(db.session(), current, actor="cli:noc")
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
     smtp.clear()
 
     report = "A fibre cut at the data centre.\n\nWe are adding a second path."
@@ -67,7 +67,7 @@ def test_a_report_goes_to_the_same_subscribers_once(
     with pytest.raises(OutageError, match="empty"):
         publish_report(db.session(), current, actor="cli:noc", report="  \n")
     db.session.commit()
-    assert jobs.wait_idle(30)
+    assert settle()
 
     [email] = smtp.messages
     assert str(email["To"]) == "a@example.com"
