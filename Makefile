@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export BACKLINE_ENV ?= development
 
-.PHONY: install run test test-fast lint format
+.PHONY: install run test test-fast lint format bench
 
 $(STAMP): pyproject.toml
 	@echo "==> Installing Backline and its dependencies into $(VENV)"
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+bench: $(STAMP)
+	@echo "==> Benchmarks against their baselines (writes docs/benchmarks.md)"
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	@echo "==> ruff (lint and format check) and mypy"

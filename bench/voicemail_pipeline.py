@@ -1,0 +1,175 @@
+"""Benchmark 3: one 60-second voicemail, from Twilio's recording callback to the email accepted
+by SMTP, against raw ffmpeg plus smtplib doing the same conversion and send.
+
+Backline's path is the production one: a signed POST to /voicemail/recording-status (the row
+committed to PostgreSQL, the job queued on Redis), then a real `backline worker` downloads the
+WAV from a local Twilio media stand-in, converts it, stores both files, and emails the MP3 to
+an aiosmtpd sink. The baseline runs the same ffmpeg binary on the same WAV and sends one message
+with that MP3 attached to the same sink. Runs alternate, after one warm-up of each.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import Flask
+
+from app import create_app
+from app.extensions import db, jobs
+from app.models import Call, Subscriber
+from app.simulator.audio import make_wav
+from app.simulator.media_server import MediaServer, Recording
+from voicemail.audio import MP3_BITRATE, ffmpeg_path
+
+from . import voicemail_rig as rig
+from .voicemail_report import Figures, Memory, report
+from .voicemail_stages import Milestones, job_steps, milestones
+
+SECONDS = 60
+RUNS = 9
+TARGET_RATIO = 1.5
+SUBSCRIBER_NUMBER = "+14155550100"
+CALLBACK_PATH = "/voicemail/recording-status"
+ENCODE = ("-b:a", MP3_BITRATE, "-f", "mp3")  # what pydub asks ffmpeg for, minus its tags
+
+
+def run() -> str:
+    """Measure both paths and return the Markdown section."""
+    wav = make_wav(SECONDS)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-voicemail-") as tmp,
+        rig.smtp_sink() as (sink, smtp_port),
+        rig.media_server() as media,
+    ):
+        work = Path(tmp)
+        (work / "caller.wav").write_bytes(wav)
+        config = rig.settings(work / "instance", smtp_port, media)
+        rig.reset_stores()
+        app = create_app(config)
+        with rig.quiet_logs(), rig.backline_worker(config, work / "worker.log") as worker_pid:
+            try:
+                figures = _measure(Rig(app, media, sink, smtp_port, work, worker_pid), wav)
+            except TimeoutError as exc:
+                raise RuntimeError(f"{exc}\n{(work / 'worker.log').read_text()[-3000:]}") from exc
+    return report(figures)
+
+
+@dataclass(frozen=True)
+class Rig:
+    app: Flask
+    media: MediaServer
+    sink: rig.TimedSink
+    smtp_port: int
+    work: Path
+    worker_pid: int
+
+
+def _measure(bench: Rig, wav: bytes) -> Figures:
+    """One warm-up of each path, then RUNS of each, alternating, each from an idle queue."""
+    subscriber_id = _add_subscriber(bench.app)
+    _run_pair(bench, wav, subscriber_id)  # warms imports, connections and caches
+    resting_kib = rig.rss_kib(bench.worker_pid, "VmRSS")
+    pairs = [_run_pair(bench, wav, subscriber_id) for _ in range(RUNS)]
+    memory = Memory(resting_kib, rig.rss_kib(bench.worker_pid, "VmHWM"))
+    steps = job_steps(bench.app, bench.media, wav)
+    sizes = (len(wav), len(bench.sink.raw[-1]))
+    runs, baselines = [run for _, run in pairs], [baseline for baseline, _ in pairs]
+    return Figures(runs, baselines, steps, memory, sizes, TARGET_RATIO)
+
+
+def _run_pair(bench: Rig, wav: bytes, subscriber_id: int) -> tuple[tuple[float, float], Milestones]:
+    """The baseline, then Backline, each starting with the worker idle."""
+    baseline = _baseline_run(bench.work, bench.smtp_port)
+    _settle(bench.app)
+    backline = _backline_run(bench, wav, subscriber_id)
+    _settle(bench.app)  # the worker records the attempt after the sink has the email
+    return baseline, backline
+
+
+def _settle(app: Flask) -> None:
+    with app.app_context():
+        if not jobs.wait_idle(60):
+            raise TimeoutError("the worker's queues did not go idle within 60 s")
+
+
+def _add_subscriber(app: Flask) -> int:
+    with app.app_context():
+        row = Subscriber(
+            number=SUBSCRIBER_NUMBER, name="Acme Plumbing", emails=["office@acme.example"]
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _add_call(app: Flask, subscriber_id: int) -> str:
+    """The call the voicemail was left on, as /ivr/voice would have recorded it."""
+    call_sid = rig.new_sid("CA")
+    with app.app_context():
+        db.session.add(
+            Call(
+                call_sid=call_sid,
+                subscriber_id=subscriber_id,
+                from_number="+12125550142",
+                to_number=SUBSCRIBER_NUMBER,
+                outcome="voicemail",
+            )
+        )
+        db.session.commit()
+    return call_sid
+
+
+def _backline_run(bench: Rig, wav: bytes, subscriber_id: int) -> Milestones:
+    """Post one signed recording callback and wait for its email to reach the sink."""
+    app, sink = bench.app, bench.sink
+    call_sid, recording_sid = _add_call(app, subscriber_id), rig.new_sid("RE")
+    bench.media.state.recordings[recording_sid] = Recording(wav)
+    params = rig.recording_callback(call_sid, recording_sid, SECONDS)
+    headers = rig.signed_headers(CALLBACK_PATH, params)
+    expected = len(sink.accepted_at) + 1
+    client = app.test_client()
+    posted = time.time()
+    answer = client.post(CALLBACK_PATH, data=params, headers=headers)
+    answered = time.time()
+    assert answer.status_code == 204, answer.text
+    accepted = sink.wait_for_count(expected)
+    return milestones(app, recording_sid, posted, answered, accepted)
+
+
+def _baseline_run(work: Path, smtp_port: int) -> tuple[float, float]:
+    """Raw ffmpeg then smtplib on the same WAV; return (ffmpeg seconds, total seconds)."""
+    started = time.perf_counter()
+    mp3_path = work / "baseline.mp3"
+    subprocess.run(
+        [
+            ffmpeg_path(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-i",
+            str(work / "caller.wav"),
+            *ENCODE,
+            str(mp3_path),
+        ],
+        check=True,
+    )
+    converted = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", smtp_port) as smtp:
+        smtp.send_message(_baseline_message(mp3_path.read_bytes()))
+    return converted - started, time.perf_counter() - started
+
+
+def _baseline_message(mp3: bytes) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "voicemail@provider.example"
+    message["To"] = "office@acme.example"
+    message["Subject"] = "Voicemail from +1 212-555-0142 (1:00)"
+    message.set_content("A caller left you a voicemail; the recording is attached.")
+    message.add_attachment(mp3, maintype="audio", subtype="mpeg", filename="voicemail.mp3")
+    return message
