@@ -142,7 +142,7 @@ def _growth(rows: list[Row]) -> str:
 def _cpu(rows: list[Row]) -> str:
     lines = [
         "CPU during Backline's run (seconds; PostgreSQL and Redis include any other benchmark"
-        " running at the same time):\n",
+        " running at the same time, and miss processes that exited during the run):\n",
         "| Subscribers | wall | workers (ms/message) | PostgreSQL | Redis | smtp-sink"
         " | everything else | machine busy | load before |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -176,9 +176,12 @@ def _limits(rows: list[Row]) -> str:
         f" with both cores to themselves. That CPU goes to building each message with the"
         f" `email` package (header parsing and folding, MIME assembly, flattening in"
         f" `send_message`) and rendering its templates; the SMTP dialogue itself is the raw"
-        f" loop's cost, and PostgreSQL ({cpu.programs['postgres']:.1f} s), Redis and the sink"
-        f" ({cpu.programs['smtp-sink']:.1f} s) are small beside it. Fan-out (the message rows)"
-        f" is done in {last.backline.fan_out_s:.1f} s. CPU in the 'everything else' column is"
+        f" loop's cost. Sending starts only once fan-out has written every message row, and"
+        f" fan-out took {last.backline.fan_out_s:.1f} s of the {last.backline.total_s:.1f} s,"
+        f" with PostgreSQL using {cpu.programs['postgres']:.1f} s of CPU (when this grows faster"
+        f" than the subscribers, the per-chunk lookup of existing messages is scanning the"
+        f" notice's earlier rows). Redis ({cpu.programs['redis-server']:.1f} s) and the sink"
+        f" ({cpu.programs['smtp-sink']:.1f} s) are small. CPU in the 'everything else' column is"
         f" other work on the machine (other benchmarks running at the same time), which takes"
         f" cores from the workers and lengthens Backline's figure; the raw loop, run after it,"
         f" is less exposed.{capped}\n"

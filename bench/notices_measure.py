@@ -37,7 +37,8 @@ class CpuSample:
     wall: float = field(default_factory=time.perf_counter)
 
     def minus(self, before: CpuSample) -> CpuSample:
-        programs = {k: v - before.programs.get(k, 0.0) for k, v in self.programs.items()}
+        # a process that exits mid-run takes its CPU with it: those figures are a floor
+        programs = {k: max(0.0, v - before.programs.get(k, 0.0)) for k, v in self.programs.items()}
         return CpuSample(
             programs,
             self.workers - before.workers,
