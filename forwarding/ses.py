@@ -14,6 +14,8 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
+from app.aws import quick_client
+
 from .mailer import MailError, PermanentMailError
 
 # Refusals of this message or recipient: sending it again, through SES, will not help.
@@ -52,15 +54,7 @@ class SesMailer:
         """The boto3 SES client (thread-safe once created), with short timeouts."""
         with self._lock:
             if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                config = Config(
-                    connect_timeout=3,
-                    read_timeout=10,
-                    retries={"max_attempts": 2, "mode": "standard"},
-                )
-                self._client = boto3.client("ses", region_name=self.region, config=config)
+                self._client = quick_client("ses", self.region)
             return self._client
 
 

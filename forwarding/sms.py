@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from app.aws import quick_client
 from app.config import ConfigError, uses_development_twilio
 from app.twilio_rest import TwilioApiError, TwilioRest, twilio_rest
 from app.twilio_signature import public_url
@@ -167,15 +168,7 @@ class SnsSms:
         """The boto3 SNS client (thread-safe once created), with short timeouts."""
         with self._lock:
             if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                config = Config(
-                    connect_timeout=3,
-                    read_timeout=10,
-                    retries={"max_attempts": 2, "mode": "standard"},
-                )
-                self._client = boto3.client("sns", region_name=self.region, config=config)
+                self._client = quick_client("sns", self.region)
             return self._client
 
 
