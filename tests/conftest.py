@@ -16,7 +16,6 @@ a real SMTP server (aiosmtpd) and a local stand-in for Twilio's media endpoint.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -31,31 +30,27 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from twilio.request_validator import RequestValidator
-from werkzeug.test import TestResponse
 
 from app import create_app, migrate
 from app.cli import main
 from app.database import build_engine
 from app.extensions import db, jobs, redis_client
-from app.models import Base, Notice, Outage, Subscriber
+from app.models import Base, Outage, Subscriber
 from app.outages import Scope, start_outage
 from app.pending import DEAD_REDIS_KEY as DEAD_PENDING_KEY
 from app.pending import REDIS_KEY as PENDING_KEY
 from app.periodic import HEARTBEATS_KEY
-from app.simulator.audio import make_wav
-from app.simulator.media_server import MediaServer, MediaState, Recording
+from app.simulator.media_server import MediaServer, MediaState
 from app.simulator.messages_api import SmsScript
 from app.snapshot import directory
-from tests.helpers import free_port, wait_until
+from tests.helpers import free_port
+from tests.support.app_state import dispose_engines, settle
 from tests.support.aws import S3Server, SesServer, SnsServer, dummy_aws_credentials
 from tests.support.smtp import RelaySink, SmtpSink
+from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, TwilioHelper
 
-ACCOUNT_SID = "AC" + "a1" * 16
-AUTH_TOKEN = "test-auth-token"
-PUBLIC_URL = "https://backline.example.test"
 ADMIN_EMAIL = "noc@provider.example"
 
 DATABASE_URL = os.environ.get("DATABASE_URL")
@@ -222,36 +217,6 @@ def app(
         )
 
 
-def settle(timeout: float = 30.0) -> bool:
-    """Wait until the queue is idle and no notice is still being fanned out or sent.
-
-    Queue idleness alone can miss a job a real worker has just popped; the notices' own states
-    cannot. Returns True (for `assert settle()`), and leaves the session showing what the
-    worker wrote.
-    """
-    assert jobs.wait_idle(timeout)
-
-    def notices_settled() -> bool:
-        db.session.rollback()
-        db.session.expire_all()
-        busy = (
-            select(func.count()).select_from(Notice).where(Notice.state.in_(("queued", "sending")))
-        )
-        return not db.session.scalar(busy)
-
-    wait_until(notices_settled, timeout)
-    assert jobs.wait_idle(timeout)
-    db.session.expire_all()
-    return True
-
-
-def dispose_engines(app: Flask) -> None:
-    """Close an app's database connections now: a suite makes hundreds of apps, and
-    PostgreSQL allows only so many clients."""
-    for name in ("backline.db", "backline.db.calls"):
-        app.extensions[name].dispose()
-
-
 Invoke = Callable[..., Result]
 
 
@@ -270,73 +235,6 @@ def cli(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Invoke:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-class TwilioHelper:
-    """Plays Twilio: signs requests, places calls and serves their recordings."""
-
-    def __init__(self, client: FlaskClient, media: MediaServer) -> None:
-        self.client = client
-        self.media = media
-        self.validator = RequestValidator(AUTH_TOKEN)
-
-    def post(
-        self,
-        path: str,
-        params: dict[str, str],
-        headers: dict[str, str] | None = None,
-        signature: str | None = None,
-    ) -> TestResponse:
-        url = PUBLIC_URL + path
-        signed = (
-            signature if signature is not None else self.validator.compute_signature(url, params)
-        )
-        return self.client.post(
-            path, data=params, headers={"X-Twilio-Signature": signed, **(headers or {})}
-        )
-
-    @staticmethod
-    def call_params(to: str, from_: str = "+14155550123") -> dict[str, str]:
-        return {
-            "CallSid": "CA" + secrets.token_hex(16),
-            "AccountSid": ACCOUNT_SID,
-            "From": from_,
-            "To": to,
-            "CallStatus": "ringing",
-            "Direction": "inbound",
-        }
-
-    def add_recording(self, seconds: float = 5.0, **kwargs: Any) -> str:
-        recording_sid = "RE" + secrets.token_hex(16)
-        self.media.state.recordings[recording_sid] = Recording(make_wav(seconds), **kwargs)
-        return recording_sid
-
-    @staticmethod
-    def recording_params(
-        call: dict[str, str], recording_sid: str, seconds: float = 5.0
-    ) -> dict[str, str]:
-        return {
-            "AccountSid": ACCOUNT_SID,
-            "CallSid": call["CallSid"],
-            "RecordingSid": recording_sid,
-            "RecordingStatus": "completed",
-            "RecordingDuration": str(round(seconds)),
-            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{recording_sid}",
-            "RecordingChannels": "1",
-            "RecordingSource": "RecordVerb",
-        }
-
-    def leave_voicemail(self, to: str, seconds: float = 5.0, from_: str = "+14155550123") -> str:
-        """Call `to`, get the outage answer, and post the recording callback; return RecordingSid."""
-        call = self.call_params(to, from_)
-        answer = self.post("/ivr/voice", call)
-        assert answer.status_code == 200, answer.text
-        recording_sid = self.add_recording(seconds)
-        callback = self.post(
-            "/voicemail/recording-status", self.recording_params(call, recording_sid, seconds)
-        )
-        assert callback.status_code == 204, callback.text
-        return recording_sid
 
 
 @pytest.fixture
