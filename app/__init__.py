@@ -92,9 +92,11 @@ def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .health import bp as health_bp
+    from .metrics import bp as metrics_bp
     from .status_page import bp as status_page_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(status_page_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(ivr_bp)
@@ -104,9 +106,20 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from .limits import init_limits
+    from .security_headers import init_security_headers
+
     @app.before_request
     def _fresh_log_context() -> None:
         structlog.contextvars.clear_contextvars()
+
+    init_limits(app)  # after the blueprints: the limits attach to the API's and the admin's
+    init_security_headers(app)
+    proxies = app.config["BACKLINE_TRUSTED_PROXIES"]
+    if proxies > 0:  # the client address (limits, login delays, logs) from X-Forwarded-For only
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)  # type: ignore[method-assign]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import structlog
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 log = structlog.get_logger(__name__)
@@ -44,7 +44,8 @@ class CircuitBreaker:
         try:
             result = operation()
         except OUTAGE_ERRORS as exc:
-            self._trip(exc)
+            if not _connection_dropped(exc):
+                self._trip(exc)
             raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
         finally:
             self._probing = False
@@ -67,3 +68,12 @@ class CircuitBreaker:
             cooldown_s=self.cooldown,
             error=type(exc).__name__,
         )
+
+
+def _connection_dropped(exc: BaseException) -> bool:
+    """A pooled connection the server closed (a restart, an idle timeout): not a sick database.
+
+    The pool has already discarded it and every connection as old; the caller keeps its write
+    for replay, and the next request connects afresh (and trips the breaker if that fails).
+    """
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -70,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_TRANSCRIBE": "false",  # ask Twilio for transcripts where it can make them
     "BACKLINE_TRANSCRIPTION_WAIT_SECONDS": 120,  # how long an email waits for its transcript
     "BACKLINE_DELETE_FROM_TWILIO": "false",  # delete recordings at Twilio once stored here
+    "BACKLINE_RETENTION_DAYS": 90,  # `backline purge` erases voicemails older than this
     "BACKLINE_SCHEDULER_LOCK_SECONDS": 30,  # a dead worker's hold on the periodic jobs lapses
     "BACKLINE_FALLBACK_URL": None,  # the Fallback URL `twilio configure` sets; default ours
     "BACKLINE_CONNECT_OVERRIDES": "ct=1000&rt=2000",  # Twilio fails over to the Fallback URL in ~3 s
@@ -90,6 +91,9 @@ DEFAULTS: dict[str, Any] = {
     "SMS_FALLBACK_URL": None,  # sns://REGION: the second SMS provider
     "BACKLINE_SMS_RATE": 1,
     "BACKLINE_SMS_OUTBOX": None,  # development without Twilio: SMS written to this text file  # SMS a second the sender may send (a long code: 1; short code: 100)
+    "BACKLINE_RATE_LIMIT_LOGIN": "30/minute",  # admin login attempts per client address
+    "BACKLINE_RATE_LIMIT_API": "1200/minute",  # API requests per token (per address without)
+    "BACKLINE_TRUSTED_PROXIES": 0,  # proxies in front that append to X-Forwarded-For
 }
 
 INTEGER_SETTINGS = (
@@ -105,6 +109,7 @@ INTEGER_SETTINGS = (
     "BACKLINE_MENU_TIMEOUT",
     "BACKLINE_SWEEP_AFTER_SECONDS",
     "BACKLINE_TRANSCRIPTION_WAIT_SECONDS",
+    "BACKLINE_RETENTION_DAYS",
     "BACKLINE_SCHEDULER_LOCK_SECONDS",
     "BACKLINE_DETECTOR_OPEN_AFTER",
     "BACKLINE_DETECTOR_FAILURES",
@@ -117,6 +122,7 @@ INTEGER_SETTINGS = (
     "BACKLINE_NOTICE_CHUNK",
     "BACKLINE_NOTICE_BATCH",
     "BACKLINE_SMS_RATE",
+    "BACKLINE_TRUSTED_PROXIES",
 )
 BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP", "BACKLINE_TRANSCRIBE", "BACKLINE_DELETE_FROM_TWILIO")
 
@@ -137,6 +143,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         raise ConfigError(
             f"BACKLINE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings['BACKLINE_ENV']!r}."
         )
+    _check_retention(settings)
     _fill_embedded_defaults(settings)
     return settings
 
@@ -180,6 +187,18 @@ def _fill_embedded_defaults(settings: dict[str, Any]) -> None:
             settings["TWILIO_API_URL"] = SIMULATOR_API_URL
     settings["BACKLINE_SECRET_KEY"] = settings["BACKLINE_SECRET_KEY"] or DEV_SECRET_KEY
     settings["BACKLINE_PUBLIC_URL"] = settings["BACKLINE_PUBLIC_URL"] or "http://127.0.0.1:5000"
+
+
+MAX_RETENTION_DAYS = 36500  # a century; far more could not even be subtracted from today
+
+
+def _check_retention(settings: Mapping[str, Any]) -> None:
+    days = settings["BACKLINE_RETENTION_DAYS"]
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ConfigError(
+            f"BACKLINE_RETENTION_DAYS must be a number of days from 1 to {MAX_RETENTION_DAYS}, "
+            f"not {days}."
+        )
 
 
 def _as_int(name: str, value: Any) -> int:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, has_request_context
 from flask.globals import app_ctx
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -40,17 +41,30 @@ def normalise_database_url(url: str) -> str:
 def build_engine(url: str, statement_timeout_ms: int | None = None) -> Engine:
     """Create an engine tuned for the backend; it does not connect yet.
 
-    `statement_timeout_ms` bounds every statement (PostgreSQL; SQLite has its busy timeout).
+    `statement_timeout_ms` makes the call path's engine: every statement bounded (PostgreSQL;
+    SQLite has its busy timeout) and no ping before each checkout, which would be a second
+    round trip per webhook. A connection the server dropped is noticed when it is used
+    instead (see CircuitBreaker and ivr/call_rows.py).
     """
     url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
-    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    connect_args: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_S,
+        "application_name": "backline-calls" if statement_timeout_ms else "backline",
+    }
     if statement_timeout_ms:
         timeout = f"{statement_timeout_ms}ms"
         connect_args["options"] = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=not statement_timeout_ms, connect_args=connect_args)
+
+
+def insert_on_conflict(dialect: str, table: Any) -> Any:
+    """An INSERT for `table` that can take ON CONFLICT clauses: PostgreSQL's or SQLite's
+    (the two share the syntax and SQLAlchemy's API for it; the generic insert has neither)."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return dialect_insert(table)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -62,6 +62,11 @@ def latest_evidence_id(session: Session) -> int:
 
 
 def failures_since(session: Session, since: datetime) -> int:
-    """How many failed calls counted as evidence after `since`."""
-    query = select(func.count()).select_from(PrimaryFailure).where(PrimaryFailure.at > since)
+    """How many failed calls counted as evidence after `since`.
+
+    Calls, not rows: Twilio retrying a webhook, or anyone replaying a signed request (a
+    signature carries no timestamp), must not turn one failed call into several.
+    """
+    calls = func.count(func.distinct(PrimaryFailure.call_sid))
+    query = select(calls).where(PrimaryFailure.at > since)
     return int(session.scalar(query) or 0)

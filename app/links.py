@@ -28,6 +28,7 @@ STATUS_SALT = "status-page"
 UNSUBSCRIBE_SALT = "unsubscribe"
 MAX_SUBSCRIBERS_PER_LINK = 200  # beyond this the link names the first ones only
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_ID = 2**63 - 1  # the largest id a database can be asked about
 MAX_MICROS = (datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 
@@ -59,7 +60,7 @@ def read_status_token(token: str) -> StatusClaim:
     if not (isinstance(payload, dict) and set(payload) == {"ids", "us"}):
         raise LinkInvalid("payload is not a status link")
     ids, micros = payload["ids"], payload["us"]
-    if not (isinstance(ids, list) and ids and all(type(i) is int for i in ids)):
+    if not (isinstance(ids, list) and ids and all(type(i) is int and 0 < i <= MAX_ID for i in ids)):
         raise LinkInvalid("payload is not a list of subscriber ids")
     if type(micros) is not int or not 0 <= micros < MAX_MICROS:
         raise LinkInvalid("payload has no issuing time")

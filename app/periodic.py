@@ -29,6 +29,7 @@ from .models import utcnow
 from .notices import release_overdue
 from .pending import replay_pending
 from .reminders import remind_admins
+from .retention import purge_voicemails_periodically
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +56,7 @@ PERIODIC_JOBS = (
     Periodic("pace-notice-sms", 5, pace_sms),
     Periodic("sweep-notices", 60, sweep_notices),
     Periodic("import-sns-opt-outs", 3600, import_sns_opt_outs),
+    Periodic("purge-voicemails", 600, purge_voicemails_periodically),
 )
 
 

@@ -11,9 +11,12 @@ from typing import Any
 from sqlalchemy import Select, String, cast, or_, select, update
 from sqlalchemy.orm import Session
 
+from .extensions import jobs
 from .models import Call, Subscriber, Voicemail
+from .retention import erase_voicemails, request_erasure
 
 SEARCH_MAX = 100  # characters of a search query
+ERASURE_CHUNK = 200  # voicemails one erasure job purges, well within its timeout
 
 
 def search(q: str = "") -> Select[Any]:
@@ -88,10 +91,18 @@ def _holder(session: Session, number: str) -> Subscriber | None:
 
 
 def delete_subscriber(session: Session, subscriber: Subscriber) -> None:
-    """Delete a subscriber; their calls and voicemails stay, no longer linked to them."""
+    """Delete a subscriber and erase their voicemails: audio, transcripts, callers' numbers.
+
+    The voicemails are marked for erasure in the same transaction as the delete; the erasure job
+    then deletes the copies held elsewhere, and the periodic purge finishes whatever it could not.
+    The call and voicemail rows stay, unlinked, for counts and the audit trail.
+    """
+    voicemail_ids = request_erasure(session, subscriber.id)
     for model in (Call, Voicemail):
         session.execute(
             update(model).where(model.subscriber_id == subscriber.id).values(subscriber_id=None)
         )
     session.delete(subscriber)
     session.commit()
+    for start in range(0, len(voicemail_ids), ERASURE_CHUNK):
+        jobs.enqueue(erase_voicemails, voicemail_ids[start : start + ERASURE_CHUNK])

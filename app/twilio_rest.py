@@ -1,7 +1,8 @@
 """A small client for the Twilio REST calls Backline makes.
 
 Finding and updating phone numbers, listing recordings (for the reconciler), fetching a call,
-deleting a recording once Backline holds a verified copy, and sending an SMS.
+deleting a recording once Backline holds a verified copy (and, for retention, its transcriptions),
+and sending an SMS.
 
 It talks to `TWILIO_API_URL` (Twilio, a Twilio-compatible provider or the local stand-in), which
 the twilio helper library cannot be pointed at. Every failure is a `TwilioApiError` whose message
@@ -139,6 +140,26 @@ class TwilioRest:
         """Delete a recording (and its media) from Twilio."""
         self._call(
             "DELETE", f"/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}.json"
+        )
+
+    def recording_transcriptions(self, recording_sid: str) -> list[str]:
+        """The SIDs of a recording's transcriptions; none when Twilio knows no such recording."""
+        uri = (
+            f"/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}"
+            f"/Transcriptions.json?PageSize={PAGE_SIZE}"
+        )
+        try:
+            return [row["sid"] for row in self._pages(uri, "transcriptions")]
+        except TwilioApiError as exc:
+            if exc.status == 404:
+                return []
+            raise
+
+    def delete_transcription(self, transcription_sid: str) -> None:
+        """Delete one transcription (its text) from Twilio."""
+        self._call(
+            "DELETE",
+            f"/2010-04-01/Accounts/{self.account_sid}/Transcriptions/{transcription_sid}.json",
         )
 
     def send_message(

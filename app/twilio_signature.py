@@ -8,6 +8,11 @@ from typing import Any
 
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import RequestEntityTooLarge
+
+# Twilio's webhooks post a few kilobytes (a transcript, Add-on results); reading more than this
+# into memory before the signature is checked would let anyone exhaust a web worker.
+BODY_LIMIT = 1024 * 1024
 
 
 def public_url(path: str) -> str:
@@ -30,11 +35,16 @@ def request_is_from_twilio() -> bool:
 
 
 def twilio_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer 403 to any request Twilio did not sign."""
+    """Answer 403 to any request Twilio did not sign, and 413 to a body no webhook has."""
 
     @wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        if not request_is_from_twilio():
+        request.max_content_length = BODY_LIMIT
+        try:
+            signed = request_is_from_twilio()
+        except RequestEntityTooLarge:
+            abort(413, f"A Twilio webhook's body is at most {BODY_LIMIT // 1024 // 1024} MiB.")
+        if not signed:
             abort(403, "This endpoint only accepts requests signed by Twilio.")
         return view(*args, **kwargs)
 

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import figures
 from .gunicorn_runner import free_port, serving, worker_settings
 from .ivr_report import Measured, missing_wrk_section, report_section
 from .ivr_requests import write_request_files
@@ -68,6 +69,12 @@ def run() -> str:
         prepare_backline(bench.env, bench.workdir)
         warm_up = bench.write_requests("warm-up", WARM_UP_REQUESTS)
         baseline, measured = _baseline(bench, warm_up), _backline(bench, warm_up)
+    figures.save(
+        "ivr_voice",
+        requests_per_s=measured.result.per_second,
+        baseline_requests_per_s=baseline.per_second,
+        cores=len(os.sched_getaffinity(0)),
+    )
     return report_section(measured, baseline, worker_settings(bench.env), load_before)
 
 

@@ -13,6 +13,7 @@ import itertools
 import os
 from dataclasses import dataclass
 
+from . import figures
 from .notices_measure import (
     CAP_S,
     BacklineRun,
@@ -72,7 +73,21 @@ def run() -> str:
             email_bytes = len(template[0])
             rows.append(Row(backline, run_raw(setup.port, *template, size), load))
             print(f"    {size:>7}: {backline.total_s:.1f} s, raw {rows[-1].raw.total_s:.1f} s")
+    _save_figures(rows[-1])
     return report(rows, email_bytes)
+
+
+def _save_figures(largest: Row) -> None:
+    run = largest.backline
+    figures.save(
+        "notices",
+        subscribers=run.size,
+        total_s=run.total_s,
+        fan_out_s=run.fan_out_s,
+        worker_cpu_ms_per_message=run.cpu.workers * 1000 / run.size,
+        postgres_cpu_ms_per_message=run.cpu.programs["postgres"] * 1000 / run.size,
+        workers=WORKERS,
+    )
 
 
 def _sizes() -> list[int]:

@@ -115,7 +115,8 @@ def sample_email(app: Flask) -> tuple[bytes, str]:
         message = session.scalars(select(NoticeMessage).order_by(NoticeMessage.id).limit(1)).one()
         notice = session.get_one(Notice, message.notice_id)
         facts = load_facts(session, notice.outage_id, set(message.subscriber_ids), False)
-        return compose_email(notice, message, facts).as_bytes(), message.address
+        email = compose_email(notice, message, facts)
+        return email.as_bytes(policy=email.policy.clone(linesep="\r\n")), message.address
 
 
 def run_raw(port: int, template: bytes, template_address: str, size: int) -> RawRun:

@@ -9,7 +9,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -23,11 +23,22 @@ class PermanentMailError(MailError):
     """The relay refused the recipient for good (5xx): retrying will not help."""
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """Who a message is from and to, when the sender already knows (no header parsing)."""
+
+    sender: str
+    recipients: list[str]
+
+
 class Mailer(Protocol):
     name: str
 
-    def send(self, message: EmailMessage) -> str:
-        """Hand the message over; return the backend's answer (kept on the delivery)."""
+    def send(self, message: Message, envelope: Envelope | None = None) -> str:
+        """Hand the message over; return the backend's answer (kept on the delivery).
+
+        Without an envelope, the sender and recipients are read from the headers.
+        """
         ...
 
 
@@ -39,7 +50,7 @@ class MaildirMailer:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message, envelope: Envelope | None = None) -> str:
         try:
             key = mailbox.Maildir(self.path, create=True).add(message)
         except OSError as exc:
@@ -83,10 +94,14 @@ class SmtpMailer:
         self.timeout = timeout
         self._local = threading.local()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message, envelope: Envelope | None = None) -> str:
         try:
             connection = self._connection()
-            refused = connection.client.send_message(message)
+            if envelope is None:
+                refused = connection.client.send_message(message)
+            else:
+                data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+                refused = connection.client.sendmail(envelope.sender, envelope.recipients, data)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {code for code, _ in exc.recipients.values()}
             error = PermanentMailError if all(c >= 500 for c in codes) else MailError

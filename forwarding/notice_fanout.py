@@ -16,9 +16,10 @@ from typing import Any, cast
 
 import structlog
 from flask import current_app
-from sqlalchemy import CursorResult, insert, select, update
+from sqlalchemy import CursorResult, literal_column, select, update
 from sqlalchemy.orm import Session
 
+from app.database import insert_on_conflict
 from app.extensions import db, jobs
 from app.jobs import job
 from app.models import (
@@ -37,6 +38,22 @@ from .sms import sms_providers
 log = structlog.get_logger(__name__)
 
 FANNING_OUT = (NoticeState.QUEUED, NoticeState.SENDING)
+
+# The union, in order, of a message's numbers and a later chunk's (the two databases spell it
+# differently; both keep subscriber_ids a sorted JSON array of distinct ids).
+_MERGED_IDS = {
+    "postgresql": (
+        "(SELECT json_agg(id ORDER BY id) FROM ("
+        "SELECT value::int AS id FROM json_array_elements_text(notice_messages.subscriber_ids)"
+        " UNION SELECT value::int FROM json_array_elements_text(excluded.subscriber_ids)"
+        ") AS ids)"
+    ),
+    "sqlite": (
+        "(SELECT json_group_array(id) FROM ("
+        "SELECT value AS id FROM json_each(notice_messages.subscriber_ids)"
+        " UNION SELECT value FROM json_each(excluded.subscriber_ids) ORDER BY id))"
+    ),
+}
 
 
 @dataclass
@@ -129,33 +146,32 @@ def recipients(rows: Iterable[Any], with_sms: bool = True) -> dict[tuple[str, st
 def _write_messages(
     session: Session, notice_id: int, grouped: dict[tuple[str, str], Recipient]
 ) -> None:
-    """Insert new messages; add this chunk's numbers to messages an earlier chunk made."""
-    existing = session.execute(
-        select(NoticeMessage.id, NoticeMessage.channel, NoticeMessage.address).where(
-            NoticeMessage.notice_id == notice_id,
-            NoticeMessage.address.in_({address for _, address in grouped}),
-        )
-    ).all()
-    for row in existing:
-        recipient = grouped.pop((row.channel, row.address), None)
-        if recipient is not None:
-            message = session.get_one(NoticeMessage, row.id)
-            message.subscriber_ids = sorted({*message.subscriber_ids, *recipient.subscriber_ids})
-    if grouped:
-        session.execute(
-            insert(NoticeMessage),
-            [
-                {
-                    "notice_id": notice_id,
-                    "channel": channel,
-                    "address": address,
-                    "subscriber_ids": recipient.subscriber_ids,
-                    "language": recipient.language,
-                    "timezone": recipient.timezone,
-                }
-                for (channel, address), recipient in grouped.items()
-            ],
-        )
+    """Insert this chunk's messages; one an earlier chunk made gains this chunk's numbers.
+
+    One INSERT … ON CONFLICT DO UPDATE for the whole chunk (sent as a pipelined executemany),
+    merging the numbers in SQL: no lookups, and a repeated chunk changes nothing.
+    """
+    if not grouped:
+        return
+    dialect = session.get_bind().dialect.name
+    statement = insert_on_conflict(dialect, NoticeMessage.__table__)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["notice_id", "channel", "address"],
+            set_={"subscriber_ids": literal_column(_MERGED_IDS[dialect])},
+        ),
+        [
+            {
+                "notice_id": notice_id,
+                "channel": channel,
+                "address": address,
+                "subscriber_ids": recipient.subscriber_ids,
+                "language": recipient.language,
+                "timezone": recipient.timezone,
+            }
+            for (channel, address), recipient in grouped.items()
+        ],
+    )
 
 
 def queue_email_batches(session: Session, notice: Notice) -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from email.message import Message
+from email.utils import parseaddr
 
 import structlog
 from flask import current_app
@@ -34,7 +35,7 @@ from app.models import (
     utcnow,
 )
 
-from .mailer import Mailer, MailError, PermanentMailError
+from .mailer import Envelope, Mailer, MailError, PermanentMailError
 from .notice_facts import load_facts
 from .notice_text import compose_email
 from .providers import fallback
@@ -65,23 +66,25 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
     subscriber_ids = {i for m in messages for i in m.subscriber_ids}
     facts = load_facts(session, notice.outage_id, subscriber_ids, notice.kind == NoticeKind.RESOLVE)
     retry = False
+    sender = parseaddr(current_app.config["MAIL_FROM"])[1]
     for message in messages:
         if message.address in unsubscribed:
             _close(message, MessageState.REFUSED, "unsubscribed from notices")
             continue
-        retry |= not _send(message, compose_email(notice, message, facts))
+        envelope = Envelope(sender, [message.address])
+        retry |= not _send(message, compose_email(notice, message, facts), envelope)
     session.commit()
     finish_if_done(session, notice)
     if retry:
         raise NoticeRetry(f"some emails of notice {notice_id} failed; retrying")
 
 
-def _send(message: NoticeMessage, email: Any) -> bool:
+def _send(message: NoticeMessage, email: Message, envelope: Envelope) -> bool:
     """Hand one email to its provider; False when it should be tried again later."""
     provider = _provider_for(message)
     message.provider, message.provider_id = provider.name, email["Message-ID"]
     try:
-        provider.send(email)
+        provider.send(email, envelope)
     except PermanentMailError as exc:
         _close(message, MessageState.FAILED, str(exc))
         return True

@@ -10,13 +10,13 @@ credential chain.
 from __future__ import annotations
 
 import threading
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
 from app.aws import quick_client
 
-from .mailer import MailError, PermanentMailError
+from .mailer import Envelope, MailError, PermanentMailError
 
 # Refusals of this message or recipient: sending it again, through SES, will not help.
 PERMANENT_ERRORS = {"MessageRejected", "InvalidParameterValue", "MailFromDomainNotVerified"}
@@ -34,14 +34,14 @@ class SesMailer:
         self._client: Any = None
         self._lock = threading.Lock()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message, envelope: Envelope | None = None) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
         raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
         try:
             response = self.client().send_raw_email(
-                Source=parseaddr(str(message["From"]))[1],
-                Destinations=_recipients(message),
+                Source=envelope.sender if envelope else parseaddr(str(message["From"]))[1],
+                Destinations=envelope.recipients if envelope else _recipients(message),
                 RawMessage={"Data": raw},
             )
         except ClientError as exc:
@@ -58,7 +58,7 @@ class SesMailer:
             return self._client
 
 
-def _recipients(message: EmailMessage) -> list[str]:
+def _recipients(message: Message) -> list[str]:
     fields = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]
     return [address for _name, address in getaddresses(fields) if address]
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db, jobs
 from app.models import MessageState, NoticeMessage
+from app.twilio_form import whole_number
 from app.twilio_signature import twilio_only
 
 from .sms import TWILIO_OPTED_OUT, TWILIO_RECIPIENT_ERRORS, TwilioSms
@@ -54,10 +55,11 @@ def sms_status() -> ResponseReturnValue:
     if not status:
         abort(400, "MessageStatus is required.")
     code = request.form.get("ErrorCode", "").strip()
-    if code and not code.isdigit():
-        abort(400, "ErrorCode must be a number.")
+    error_code = whole_number(code)
+    if code and error_code is None:
+        abort(400, "ErrorCode must be a whole number.")
     try:
-        outcome = apply_sms_status(sid, status, int(code) if code else None)
+        outcome = apply_sms_status(sid, status, error_code)
     except SQLAlchemyError:
         log.exception("SMS status not applied: database unavailable", message_sid=sid)
         abort(503, "The database is unavailable; the status was not recorded.")

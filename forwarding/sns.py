@@ -82,7 +82,8 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
 
 def verify(message: dict[str, Any], pattern: str = AWS_SNS_ORIGIN) -> None:
     """Raise SnsRejected unless the message carries a valid SNS signature."""
-    algorithm = HASHES.get(message.get("SignatureVersion"))  # type: ignore[arg-type]
+    version = message.get("SignatureVersion")
+    algorithm = HASHES.get(version) if isinstance(version, str) else None
     if algorithm is None:
         raise SnsRejected("SignatureVersion must be 1 or 2.")
     cert_url = message.get("SigningCertURL")

@@ -17,11 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.circuit import DatabaseUnavailable
 from app.extensions import db, redis_client
-from app.models import Call, PrimaryFailure, utcnow
-from app.pending import handles, keep
+from app.models import Base, Call, PrimaryFailure, utcnow
+from app.pending import NothingKept, handles, keep
 from app.phone import normalise_or_none
 from app.snapshot import directory
 from app.snapshot_types import SubscriberEntry
+
+from .call_rows import upsert_call
 
 log = structlog.get_logger(__name__)
 
@@ -41,10 +43,11 @@ def find_subscriber(to: str | None, forwarded_from: str | None) -> SubscriberEnt
 
 def note_call(call_sid: str, **fields: Any) -> None:
     """Create or update the call row; `menu_choice=` appends to the call's choices."""
+    fields = fitted(Call, fields)
     try:
         db.guarded(lambda: _apply_note({"call_sid": call_sid, **fields}))
     except DatabaseUnavailable:
-        keep("call", {"call_sid": call_sid, **_jsonable(fields)})
+        _keep_or_lose("call", {"call_sid": call_sid, **_jsonable(fields)})
 
 
 def note_primary_failure(
@@ -58,11 +61,35 @@ def note_primary_failure(
         "error_code": error_code,
         "at": utcnow().isoformat(),
     }
+    payload = fitted(PrimaryFailure, payload)
     log.warning("primary failure", kind=kind, sip_code=sip_code, error_code=error_code)
     try:
         db.guarded(lambda: _apply_failure(payload))
     except DatabaseUnavailable:
-        keep("primary-failure", payload)
+        _keep_or_lose("primary-failure", payload)
+
+
+def _keep_or_lose(kind: str, payload: dict[str, Any]) -> None:
+    """Keep a write for replay; with the database, Redis and storage all down, the caller is
+    still answered and the record is lost, loudly."""
+    try:
+        keep(kind, payload)
+    except NothingKept as exc:
+        log.error("call record lost: database, Redis and storage all unavailable", error=str(exc))
+
+
+def fitted(model: type[Base], fields: dict[str, Any]) -> dict[str, Any]:
+    """Text from Twilio's form as the model's columns can hold it: without NUL characters
+    (PostgreSQL refuses them) and cut to the column's length (PostgreSQL refuses longer)."""
+    columns = model.__table__.columns
+    kept = {}
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+            length = getattr(columns[name].type, "length", None) if name in columns else None
+            value = value[:length] if length else value
+        kept[name] = value
+    return kept
 
 
 @handles("call")
@@ -72,6 +99,14 @@ def _apply_note(payload: dict[str, Any]) -> None:
     choice = fields.pop("menu_choice", None)
     if "ended_at" in fields and isinstance(fields["ended_at"], str):
         fields["ended_at"] = _parse_time(fields["ended_at"])
+    if choice is None:
+        upsert_call(call_sid, fields)
+    else:
+        _append_choice(call_sid, choice, fields)
+
+
+def _append_choice(call_sid: str, choice: str, fields: dict[str, Any]) -> None:
+    """Read, append, write: the choices list grows by one (a key press, so rare and cheap)."""
     session = db.session()
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None:
@@ -79,13 +114,12 @@ def _apply_note(payload: dict[str, Any]) -> None:
         session.add(call)
     for name, value in fields.items():
         setattr(call, name, value)
-    if choice is not None:
-        call.menu_choices = [*(call.menu_choices or []), choice]
+    call.menu_choices = [*(call.menu_choices or []), choice]
     try:
         session.commit()
     except IntegrityError:  # the same CallSid raced in from a retried webhook
         session.rollback()
-        _apply_note(payload)
+        _append_choice(call_sid, choice, fields)
 
 
 @handles("primary-failure")

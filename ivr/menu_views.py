@@ -7,6 +7,7 @@ from flask import Response, abort, request
 from app.models import utcnow
 from app.phone import normalise_or_none
 from app.snapshot import directory
+from app.twilio_form import whole_number
 from app.twilio_signature import twilio_only
 
 from . import twiml
@@ -16,12 +17,14 @@ from .context import twiml as as_twiml
 from .views import bp
 from .wording import say
 
+MAX_CHOICE = 8  # the menu gathers one key; longer Digits are junk, kept short on the call row
+
 
 def _visit() -> int:
-    raw = request.args.get("visit", "0")
-    if not raw.isdigit() or int(raw) > twiml.MAX_MENU_VISITS:
+    visit = whole_number(request.args.get("visit", "0"), maximum=twiml.MAX_MENU_VISITS)
+    if visit is None:
         abort(400, "visit must be a small whole number.")
-    return int(raw)
+    return visit
 
 
 @bp.post("/menu")
@@ -31,7 +34,7 @@ def menu() -> Response:
     ctx = call_context()
     visit = _visit()
     digit = request.form.get("Digits", "")
-    note_call(ctx.call_sid, menu_choice=digit or "none")
+    note_call(ctx.call_sid, menu_choice=digit.replace("\x00", "")[:MAX_CHOICE] or "none")
     if digit in ("", "1"):
         return as_twiml(twiml.record(ctx.caller))
     if digit == "2" and ctx.caller.has_backup:

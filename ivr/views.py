@@ -7,6 +7,7 @@ from flask import Blueprint, Response, g, request
 
 from app.models import utcnow
 from app.phone import last_four
+from app.twilio_form import whole_number
 from app.twilio_signature import twilio_only
 
 from . import twiml
@@ -20,6 +21,7 @@ log = structlog.get_logger(__name__)
 
 DIAL_CONNECTED = {"completed", "answered"}
 CALL_ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
+MAX_SIP_CODE = 699  # SIP status codes are 100 to 699
 
 
 @bp.before_request
@@ -100,9 +102,9 @@ def call_status() -> Response:
     sid = call_sid()
     status = request.form.get("CallStatus") or None
     fields: dict[str, object] = {"status": status}
-    duration = request.form.get("CallDuration", "")
-    if duration.isdigit():
-        fields["duration"] = int(duration)
+    duration = whole_number(request.form.get("CallDuration"))
+    if duration is not None:
+        fields["duration"] = duration
     if status in CALL_ENDED:
         fields["ended_at"] = utcnow()
     note_call(sid, **fields)
@@ -131,8 +133,7 @@ def _answer(ctx: CallContext, outcome: str, response: object, **extra: object) -
 
 
 def _sip_code() -> int | None:
-    raw = request.form.get("DialSipResponseCode", "")
-    return int(raw) if raw.isdigit() else None
+    return whole_number(request.form.get("DialSipResponseCode"), maximum=MAX_SIP_CODE)
 
 
 from . import menu_views  # noqa: E402, F401  (the menu's routes live on this blueprint)

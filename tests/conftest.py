@@ -37,6 +37,7 @@ from app import create_app, migrate
 from app.cli import main
 from app.database import build_engine
 from app.extensions import db, jobs, redis_client
+from app.limits import REDIS_KEY_PREFIX as LIMITS_KEY_PREFIX
 from app.models import Base, Outage, Subscriber
 from app.outages import Scope, start_outage
 from app.pending import DEAD_REDIS_KEY as DEAD_PENDING_KEY
@@ -96,6 +97,9 @@ def settings(
         # The suite's own worker runs the periodic jobs: it must not open outages from the
         # failed dials the call-flow tests record. The detector's tests set their own values.
         "BACKLINE_DETECTOR_FAILURES": 0,
+        # Nor may its periodic purge erase the aged voicemails the retention tests make and
+        # purge themselves (they set 90 days on their own app).
+        "BACKLINE_RETENTION_DAYS": 36500,
     }
 
 
@@ -154,6 +158,7 @@ def _empty_redis_state() -> None:
     if client is not None:
         client.delete(PENDING_KEY, DEAD_PENDING_KEY, HEARTBEATS_KEY)
         stale = list(client.scan_iter("backline:status-renewal:*"))  # throttle marks
+        stale += client.scan_iter(f"{LIMITS_KEY_PREFIX}:*")  # rate limit counters
         if stale:
             client.delete(*stale)
 

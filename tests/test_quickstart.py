@@ -85,7 +85,7 @@ def serve(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
 def _answers(url: str) -> bool:
     try:
         return requests.get(f"{url}/healthz", timeout=1).ok
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not listening, or still starting up
         return False
 
 

@@ -6,15 +6,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import TestResponse
 
+from app import create_app
 from app.extensions import db
 from app.models import Voicemail, VoicemailStatus
 from app.simulator.audio import make_wav
 from app.simulator.media_server import MediaServer, MediaState, Recording
 from tests.conftest import ACCOUNT_SID, ADMIN_EMAIL, AUTH_TOKEN, PUBLIC_URL, SmtpSink
 from tests.helpers import wait_until
+from tests.twiml import parse
 
 WEBHOOKS = [
     "/ivr/voice",
@@ -26,6 +32,10 @@ WEBHOOKS = [
     "/ivr/call-status",
     "/voicemail/recording-status",
     "/voicemail/transcription",
+    "/ivr/backup-result",
+    "/ivr/screen",
+    "/ivr/screen-result",
+    "/forwarding/sms-status",
 ]
 
 
@@ -82,6 +92,119 @@ def test_signatures_ignore_the_host_header(twilio: Any, client: Any) -> None:
         base_url="http://internal-proxy:8080",
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Forwarded-Proto": "http"},
+        {"X-Forwarded-Host": "evil.example", "X-Forwarded-Port": "8443"},
+        {"X-Forwarded-Prefix": "/other", "Forwarded": "proto=http;host=evil.example"},
+    ],
+)
+def test_signatures_ignore_forwarded_headers(twilio: Any, headers: dict[str, str]) -> None:
+    params = twilio.call_params("+14155550100")
+    assert twilio.post("/ivr/voice", params, headers=headers).status_code == 200
+
+    as_forwarded = "http://evil.example:8443/other/ivr/voice"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(as_forwarded, params)
+    assert twilio.post("/ivr/voice", params, headers, signature).status_code == 403
+
+
+@pytest.mark.parametrize("path", WEBHOOKS)
+@pytest.mark.parametrize("change", ["added", "removed", "repeated"])
+def test_a_signature_over_other_parameters_gets_403(twilio: Any, path: str, change: str) -> None:
+    signed = _params(twilio)
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, signed)
+    sent = MultiDict(signed)
+    if change == "added":
+        sent["Extra"] = "1"
+    elif change == "removed":
+        del sent["From"]
+    else:
+        sent.add("To", "+14155550199")  # a second value for a signed field
+
+    assert twilio.post(path, sent, signature=signature).status_code == 403
+
+
+def test_a_changed_query_string_gets_403(twilio: Any, subscriber: Any, outage: Any) -> None:
+    subscriber(number="+14155550100")
+    outage()
+    call = twilio.call_params("+14155550100")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        PUBLIC_URL + "/ivr/menu?visit=0", {**call, "Digits": "3"}
+    )
+    menu = {**call, "Digits": "3"}
+
+    assert twilio.post("/ivr/menu", menu, signature=signature, query="visit=0").status_code == 200
+    assert twilio.post("/ivr/menu", menu, signature=signature, query="visit=2").status_code == 403
+    assert twilio.post("/ivr/menu", menu, signature=signature).status_code == 403
+
+
+PREFIXED = "https://calls.provider.example/backline"
+
+
+@pytest.fixture
+def prefixed(settings: dict[str, Any], app: Flask) -> Iterator[FlaskClient]:
+    """Backline behind a proxy that serves it under /backline and strips the prefix."""
+    behind = create_app({**settings, "BACKLINE_PUBLIC_URL": PREFIXED})
+    with behind.app_context():
+        yield behind.test_client()
+
+
+def _signed_post(
+    client: FlaskClient, signed_url: str, params: dict[str, str], **kwargs: Any
+) -> TestResponse:
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(signed_url, params)
+    headers = {"X-Twilio-Signature": signature, **kwargs.pop("headers", {})}
+    return client.post("/ivr/voice", data=params, headers=headers, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("signed_url", "status"),
+    [
+        (f"{PREFIXED}/ivr/voice", 200),
+        ("https://calls.provider.example/ivr/voice", 403),  # the prefix left out
+        ("http://calls.provider.example/backline/ivr/voice", 403),  # http, not https
+        ("https://calls.provider.example/other/ivr/voice", 403),  # another prefix
+        ("https://calls.provider.example/backline/backline/ivr/voice", 403),
+    ],
+)
+def test_behind_a_proxy_the_signed_url_is_the_public_url_with_its_prefix(
+    prefixed: FlaskClient, twilio: Any, signed_url: str, status: int
+) -> None:
+    params = twilio.call_params("+14155550100")
+    forwarded = {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "10.0.0.7:8000"}
+
+    response = _signed_post(prefixed, signed_url, params, headers=forwarded)
+
+    assert response.status_code == status
+
+
+def test_behind_a_proxy_that_passes_the_prefix_as_script_name_signatures_still_verify(
+    prefixed: FlaskClient, twilio: Any
+) -> None:
+    params = twilio.call_params("+14155550100")
+    mounted = "http://10.0.0.7:8000/backline"  # what the WSGI server sees
+
+    response = _signed_post(prefixed, f"{PREFIXED}/ivr/voice", params, base_url=mounted)
+
+    assert response.status_code == 200
+
+
+def test_behind_a_proxy_twiml_urls_come_from_the_public_url(
+    prefixed: FlaskClient, twilio: Any, subscriber: Any, outage: Any
+) -> None:
+    subscriber(number="+14155550100")
+    outage()
+    params = twilio.call_params("+14155550100")
+    forwarded = {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"}
+
+    root = parse(_signed_post(prefixed, f"{PREFIXED}/ivr/voice", params, headers=forwarded))
+
+    urls = [v for el in root.iter() for k, v in el.attrib.items() if k in ("action", "url")]
+    urls += [v for el in root.iter() for k, v in el.attrib.items() if k.endswith("Callback")]
+    assert urls and all(url.startswith(f"{PREFIXED}/") for url in urls), urls
 
 
 @pytest.fixture

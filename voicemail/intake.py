@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Call, Voicemail
+from app.twilio_form import whole_number
 
 from . import transcription
 
@@ -31,7 +32,7 @@ def store_callback(
         outage_id=call.outage_id if call else None,
         caller_number=call.from_number if call else None,
         caller_name=call.caller_name if call else None,
-        reported_duration=_int_or_none(form.get("RecordingDuration")),
+        reported_duration=whole_number(form.get("RecordingDuration")),
     )
     if transcription.expected(call.language if call else None, voicemail.reported_duration):
         voicemail.transcription_status = transcription.REQUESTED
@@ -53,10 +54,3 @@ def _existing(session: Session, recording_sid: str, token: str | None) -> Voicem
     if token:
         match = or_(match, Voicemail.idempotency_token == token)
     return session.scalar(select(Voicemail).where(match))
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None

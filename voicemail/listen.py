@@ -25,6 +25,7 @@ from .views import bp
 log = structlog.get_logger(__name__)
 
 SALT = "listen"
+MAX_ID = 2**63 - 1  # a larger voicemail id is not Backline's (and overflows a query)
 INVALID = "This listen link is not valid. Check that it was copied whole from the voicemail email."
 EXPIRED = (
     "This listen link has expired. The MP3 attached to the voicemail email still plays; "
@@ -60,6 +61,7 @@ def voicemail_id_from(token: str) -> int:
         isinstance(payload, list)
         and len(payload) == 2
         and all(type(value) is int for value in payload)
+        and 0 < payload[0] <= MAX_ID
     ):
         raise BadData("the token's payload is not a listen link")
     voicemail_id, lifetime = payload

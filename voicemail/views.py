@@ -28,6 +28,7 @@ def _bounded_database() -> None:
 
 
 TRANSCRIPT_MAX_CHARS = 20_000
+IDEMPOTENCY_TOKEN_MAX = 128  # the voicemails.idempotency_token column
 CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 
@@ -45,7 +46,7 @@ def recording_status() -> Response:
         log.info("recording not delivered", recording_status=status or "missing")
         return Response(status=204)
     _validate()
-    callback = {"form": form.to_dict(), "token": request.headers.get("I-Twilio-Idempotency-Token")}
+    callback = {"form": form.to_dict(), "token": _idempotency_token()}
     try:
         db.guarded(lambda: accept_callback(callback))
     except DatabaseUnavailable:
@@ -76,13 +77,27 @@ def transcription_callback() -> Response:
     payload = {
         "RecordingSid": form["RecordingSid"],
         "TranscriptionStatus": form.get("TranscriptionStatus", ""),
-        "TranscriptionText": form.get("TranscriptionText", "")[:TRANSCRIPT_MAX_CHARS],
+        "TranscriptionText": form.get("TranscriptionText", "").replace("\x00", "")[
+            :TRANSCRIPT_MAX_CHARS
+        ],
     }
     try:
         db.guarded(lambda: transcription.store_transcription(payload))
     except DatabaseUnavailable:
         keep("transcription", payload)
     return Response(status=204)
+
+
+def _idempotency_token() -> str | None:
+    """Twilio's I-Twilio-Idempotency-Token, when it is one the voicemails table can hold.
+
+    The header is not covered by the signature: a malformed one is ignored, and the
+    RecordingSid alone keeps the callback from being stored twice.
+    """
+    token = request.headers.get("I-Twilio-Idempotency-Token", "").strip()
+    if not token or len(token) > IDEMPOTENCY_TOKEN_MAX or not token.isprintable():
+        return None
+    return token
 
 
 def _validate() -> None:

@@ -19,7 +19,7 @@ def _protect_forms() -> None:
         csrf.protect()
 
 
-@bp.context_processor
+@bp.app_context_processor  # app-wide: the error page of an unknown /admin URL uses it too
 def _admin_helpers() -> dict[str, object]:
     from .auth import current_admin
 

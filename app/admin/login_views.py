@@ -20,7 +20,7 @@ log = structlog.get_logger(__name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response | tuple[str, int]:
+def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     form = LoginForm()
     if request.method == "GET" and current_admin() is not None:
         return redirect(_next_page())
@@ -32,7 +32,8 @@ def login() -> str | Response | tuple[str, int]:
     wait = throttle.wait_seconds(keys)
     if wait:
         flash(f"Too many failed attempts. Wait {wait} s, then try again.", "error")
-        return render_template("admin/login.html", form=form, wait=wait), 429
+        page = render_template("admin/login.html", form=form, wait=wait)
+        return page, 429, {"Retry-After": str(wait)}
     admin = db.session.scalars(select(AdminUser).where(AdminUser.email == email)).first()
     if not passwords.verify(admin.password_hash if admin else None, form.password.data or ""):
         throttle.note_failure(keys)

@@ -98,7 +98,7 @@ def edit_subscriber(subscriber_id: int) -> Answer:
 @bp.route("/subscribers/<int:subscriber_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_subscriber(subscriber_id: int) -> Answer:
-    """GET asks for confirmation; POST deletes (calls and voicemails stay, unlinked)."""
+    """GET asks for confirmation; POST deletes and erases their voicemails (rows stay)."""
     subscriber = _subscriber_or_404(subscriber_id)
     form = ActionForm()
     if not form.validate_on_submit():
@@ -109,7 +109,7 @@ def delete_subscriber(subscriber_id: int) -> Answer:
     shown = display(subscriber.number)
     _audit("deleted", subscriber)
     delete_keeping_calls(db.session(), subscriber)
-    flash(f"Deleted subscriber {shown}; their calls and voicemails are kept.", "info")
+    flash(f"Deleted subscriber {shown}; their voicemails are being erased.", "info")
     return redirect(url_for("admin.subscribers"))
 
 

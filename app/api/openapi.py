@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from flask import Response, jsonify
 
+from app.models import DeliveryState, VoicemailStatus
+from app.subscribers import SEARCH_MAX
 from app.twilio_signature import public_url
 
 from . import bp
 from .openapi_schemas import SCHEMAS, error_responses, ref
+from .payload import MAX_ID, MAX_PAGE, PER_PAGE_DEFAULT, PER_PAGE_MAX
 
 JSON = "application/json"
-PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {
-        "name": "per_page",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 500},
-    },
-]
+FLAG = ["0", "1", "false", "true", "no", "yes"]  # what app.api.payload.query_flag reads
+WHOLE_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _op(
@@ -34,6 +32,14 @@ def _op(
     return {"summary": summary, "responses": responses, **extra}
 
 
+def _with_replay(operation: dict[str, Any]) -> dict[str, Any]:
+    """An Idempotency-Key repeated with the same body: the first outage again, with 200."""
+    replayed = {"description": "The outage this Idempotency-Key started before",
+                "content": {JSON: {"schema": ref("Outage")}}}  # fmt: skip
+    operation["responses"] = {"200": replayed, **operation["responses"]}
+    return operation
+
+
 def _body(schema: str, media: str = JSON, required: bool = True) -> dict[str, Any]:
     return {"requestBody": {"required": required, "content": {media: {"schema": ref(schema)}}}}
 
@@ -43,7 +49,21 @@ def _path_id(name: str) -> list[dict[str, Any]]:
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": schema, "description": description}
+    """An optional query parameter; sent empty, it counts as not sent (repeatable ones aside)."""
+    parameter = {"name": name, "in": "query", "schema": schema, "description": description}
+    return parameter if schema.get("type") == "array" else {**parameter, "allowEmptyValue": True}
+
+
+PAGING = [
+    _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "From 1."),
+    _query("per_page", {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
+           f"Items a page; {PER_PAGE_DEFAULT} when not sent."),
+]  # fmt: skip
+
+
+def _choices(values: type[StrEnum]) -> dict[str, Any]:
+    """A repeatable query parameter (`?state=failed&state=bounced`) taking these values."""
+    return {"type": "array", "items": {"enum": [value.value for value in values]}}
 
 
 IDEMPOTENCY = {
@@ -61,9 +81,10 @@ CSV_BODY = {
 PATHS: dict[str, Any] = {
     "/outages": {
         "get": _op("List active outages (all with ?all=1)", "200", "OutagePage", errors="400",
-                   parameters=[*PAGING, _query("all", {"enum": ["0", "1"]}, "Include resolved.")]),
-        "post": _op("Start an outage", "201", "Outage", errors="400 413 415 422",
-                    parameters=[IDEMPOTENCY], **_body("OutageStart")),
+                   parameters=[*PAGING, _query("all", {"enum": FLAG},
+                                               "Include resolved ones.")]),
+        "post": _with_replay(_op("Start an outage", "201", "Outage", errors="400 413 415 422",
+                                 parameters=[IDEMPOTENCY], **_body("OutageStart"))),
     },
     "/outages/{outage_id}": {
         "parameters": _path_id("outage_id"),
@@ -93,7 +114,8 @@ PATHS: dict[str, Any] = {
     "/subscribers": {
         "get": _op("List subscribers, searching number, name and email with ?q=", "200",
                    "SubscriberPage", errors="400",
-                   parameters=[*PAGING, _query("q", {"type": "string"}, "Part of a number, "
+                   parameters=[*PAGING, _query("q", {"type": "string", "maxLength": SEARCH_MAX},
+                                               "Part of a number, "
                                                "name or email address.")]),
         "post": _op("Add a subscriber", "201", "Subscriber", errors="400 409 413 415 422",
                     **_body("SubscriberCreate")),
@@ -107,7 +129,7 @@ PATHS: dict[str, Any] = {
         "get": _op("A subscriber", "200", "Subscriber", errors="404"),
         "patch": _op("Change a subscriber", "200", "Subscriber",
                      errors="400 404 409 413 415 422", **_body("SubscriberUpdate")),
-        "delete": _op("Delete a subscriber (calls and voicemails are kept, unlinked)", "204",
+        "delete": _op("Delete a subscriber and erase their voicemails (rows kept, anonymised)", "204",
                       errors="404"),
     },
     "/subscribers/{subscriber_id}/status-links/revoke": {
@@ -119,10 +141,11 @@ PATHS: dict[str, Any] = {
     "/voicemails": {
         "get": _op("List voicemails, newest first", "200", "VoicemailPage", errors="400",
                    parameters=[*PAGING,
-                               _query("status", {"type": "string"}, "Repeatable."),
-                               _query("subscriber_id", {"type": "integer"}, "Whose."),
-                               _query("since", {"type": "string", "format": "date-time"},
-                                      "Recorded at or after; no offset means UTC.")]),
+                               _query("status", _choices(VoicemailStatus), "Repeatable."),
+                               _query("subscriber_id", WHOLE_ID, "Whose."),
+                               _query("since", {"type": "string", "maxLength": 64},
+                                      "Recorded at or after: an ISO 8601 time (a date alone "
+                                      "is midnight); no offset means UTC.")]),
     },
     "/voicemails/{voicemail_id}": {
         "parameters": _path_id("voicemail_id"),
@@ -132,8 +155,9 @@ PATHS: dict[str, Any] = {
     "/deliveries": {
         "get": _op("List deliveries, newest first", "200", "DeliveryPage", errors="400",
                    parameters=[*PAGING,
-                               _query("state", {"type": "string"}, "Repeatable, e.g. failed."),
-                               _query("voicemail_id", {"type": "integer"}, "Of one voicemail.")]),
+                               _query("state", _choices(DeliveryState),
+                                      "Repeatable, e.g. failed."),
+                               _query("voicemail_id", WHOLE_ID, "Of one voicemail.")]),
     },
     "/deliveries/{delivery_id}": {
         "parameters": _path_id("delivery_id"),

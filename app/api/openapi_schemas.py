@@ -33,11 +33,17 @@ def page_of(item: str) -> dict[str, Any]:
     )  # fmt: skip
 
 
+NOT_BLANK = "\\S"  # at least one character that is not white space
+
+
 def _strings(max_length: int) -> dict[str, Any]:
-    return {"type": "array", "items": {"type": "string", "maxLength": max_length}}
+    return {
+        "type": "array",
+        "items": {"type": "string", "maxLength": max_length, "pattern": NOT_BLANK},
+    }
 
 
-MESSAGE = {"type": "string", "maxLength": 2000}
+MESSAGE = {"type": "string", "maxLength": 2000, "pattern": NOT_BLANK}
 TRANSLATIONS = {
     "type": "object",
     "description": "Messages by language code.",
@@ -121,6 +127,8 @@ ERROR = obj(
     ("error",),
 )  # fmt: skip
 LABELS: dict[str, Any] = {"type": "object", "additionalProperties": STRING}
+# Alertmanager sends these; Backline accepts them whatever they hold, since it does not read them.
+UNREAD: dict[str, Any] = {"description": "Sent by Alertmanager; not read by Backline."}
 ALERTMANAGER_ALERT = {
     "type": "object",
     "properties": {
@@ -129,7 +137,7 @@ ALERTMANAGER_ALERT = {
                    'with none of them, backline_scope="all" means every subscriber.'},
         "annotations": {**LABELS, "description": "summary: the subscriber message; "
                         "caller_message: what callers hear (else a neutral template)."},
-        "startsAt": TIME, "endsAt": TIME, "generatorURL": STRING,
+        "startsAt": TIME, "endsAt": UNREAD, "generatorURL": UNREAD,
         "fingerprint": {"type": "string", "minLength": 1, "maxLength": 64},
     },
     "required": ["status", "startsAt", "fingerprint"],
@@ -138,10 +146,10 @@ ALERTMANAGER_WEBHOOK = {
     "type": "object",
     "description": "Alertmanager's webhook payload; fields Backline does not read are allowed.",
     "properties": {
-        "version": {"const": "4"}, "groupKey": STRING, "truncatedAlerts": {"type": "integer"},
-        "status": STRING, "receiver": {**STRING, "description": "Names the audit log's actor."},
-        "groupLabels": LABELS, "commonLabels": LABELS, "commonAnnotations": LABELS,
-        "externalURL": STRING, "alerts": {"type": "array", "items": ref("AlertmanagerAlert")},
+        "version": {"const": "4"}, "groupKey": UNREAD, "truncatedAlerts": UNREAD,
+        "status": UNREAD, "receiver": {**STRING, "description": "Names the audit log's actor."},
+        "groupLabels": UNREAD, "commonLabels": UNREAD, "commonAnnotations": UNREAD,
+        "externalURL": UNREAD, "alerts": {"type": "array", "items": ref("AlertmanagerAlert")},
     },
     "required": ["version", "alerts"],
 }  # fmt: skip

@@ -86,10 +86,18 @@ def json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+def query_text(name: str) -> str:
+    """The value of a query parameter sent at most once ("" when it is not sent)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise ApiError(400, f"Query parameter {name} is sent {len(values)} times; send it once.")
+    return values[0] if values else ""
+
+
 def query_int(name: str, default: int | None, low: int, high: int) -> int | None:
     """A whole-number query parameter between `low` and `high`."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
+    raw = query_text(name)
+    if raw == "":
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 12 and low <= int(raw) <= high):
         raise ApiError(400, f"Query parameter {name} must be a whole number from {low} to {high}.")
@@ -97,7 +105,7 @@ def query_int(name: str, default: int | None, low: int, high: int) -> int | None
 
 
 def query_flag(name: str) -> bool:
-    raw = request.args.get(name, "").strip().lower()
+    raw = query_text(name).strip().lower()
     if raw in ("", "0", "false", "no"):
         return False
     if raw in ("1", "true", "yes"):

@@ -18,14 +18,14 @@ from app.twilio_signature import public_url
 from . import bp
 from .errors import ApiError
 from .outage_json import iso
-from .payload import fetch, json_object, paginated, read_body
+from .payload import fetch, json_object, paginated, query_text, read_body
 from .subscriber_json import FIELDS, check_numbers, subscriber_json, subscriber_values
 
 
 @bp.get("/subscribers")
 def list_subscribers() -> Response:
     """Subscribers by number, `?q=` matching part of the number, name or an email address."""
-    q = request.args.get("q", "").strip()
+    q = query_text("q").strip()
     if problem := search_problem(q):
         raise ApiError(400, f"Query parameter q {problem}.")
     return jsonify(paginated(search(q), subscriber_json))
@@ -73,7 +73,7 @@ def _commit(values: dict[str, Any]) -> None:
 
 @bp.delete("/subscribers/<int:subscriber_id>")
 def delete_subscriber(subscriber_id: int) -> Response:
-    """Delete a subscriber; their calls and voicemails stay, no longer linked to them."""
+    """Delete a subscriber and erase their voicemails; the rows stay, unlinked and anonymised."""
     subscriber = fetch(Subscriber, subscriber_id, "subscriber")
     delete_keeping_calls(db.session(), subscriber)
     return Response(status=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from sqlalchemy import select
 
 from app.models import Voicemail, VoicemailStatus
@@ -16,7 +16,7 @@ from .deliveries import delivery_json
 from .errors import ApiError, Invalid
 from .fields import iso_time
 from .outage_json import iso
-from .payload import MAX_ID, fetch, paginated, query_choice, query_int
+from .payload import MAX_ID, fetch, paginated, query_choice, query_int, query_text
 
 
 def voicemail_json(voicemail: Voicemail, detail: bool = False) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def list_voicemails() -> Response:
     subscriber_id = query_int("subscriber_id", None, 1, MAX_ID)
     if subscriber_id is not None:
         query = query.where(Voicemail.subscriber_id == subscriber_id)
-    since = request.args.get("since")
+    since = query_text("since")
     if since:
         if len(since) > 64:
             raise ApiError(400, "Query parameter since must be an ISO 8601 time.")

@@ -16,6 +16,7 @@ from .admin import admin_group
 from .db import db_group
 from .deliveries import deliveries_group
 from .outage import outage_group
+from .purge import purge
 from .serve import serve
 from .simulate import simulate_call
 from .subscribers import subscribers_group
@@ -69,5 +70,6 @@ for command in (
     twilio_group,
     token_group,
     admin_group,
+    purge,
 ):
     main.add_command(command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -12,6 +12,8 @@ from .base import Base, utcnow
 
 class Call(Base):
     __tablename__ = "calls"
+    # The purge looks for calls older than the retention period whose caller is still known.
+    __table_args__ = (Index("ix_calls_purged_at_created_at", "purged_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -32,6 +34,7 @@ class Call(Base):
     duration: Mapped[int | None]  # seconds, from the status callback
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ended_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]  # the caller's number and name were erased (retention)
 
 
 class PrimaryFailure(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -28,6 +28,8 @@ class DeliveryState(enum.StrEnum):
 
 class Voicemail(Base):
     __tablename__ = "voicemails"
+    # The purge looks for unpurged voicemails older than the retention period.
+    __table_args__ = (Index("ix_voicemails_purged_at_recorded_at", "purged_at", "recorded_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recording_sid: Mapped[str] = mapped_column(String(34), unique=True)
@@ -51,6 +53,12 @@ class Voicemail(Base):
     transcription_status: Mapped[str | None] = mapped_column(String(16))
     transcription_text: Mapped[str | None] = mapped_column(Text)
     deleted_from_twilio_at: Mapped[datetime | None]
+    # Retention (app/retention): deleting the subscriber asks for an erasure; the purge removes
+    # every copy of the audio and transcript, anonymises the caller, then stamps purged_at.
+    # The row stays, so counts and the audit trail survive.
+    purge_requested_at: Mapped[datetime | None] = mapped_column(index=True)
+    purged_at: Mapped[datetime | None]
+    purge_error: Mapped[str | None] = mapped_column(Text)  # the copies left, and why
 
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="voicemail", order_by="Delivery.id"

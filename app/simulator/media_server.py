@@ -49,6 +49,9 @@ class MediaState:
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # CA sid -> {"to", "from", ...}
     requests: list[dict[str, Any]] = field(default_factory=list)
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # SM sid -> a sent SMS
+    transcriptions: dict[str, str] = field(default_factory=dict)  # TR sid -> its RecordingSid
+    # A sick Twilio: Recordings/Calls/Transcriptions paths that answer this HTTP status instead.
+    rest_errors: dict[str, int] = field(default_factory=dict)
     sms: messages_api.SmsScript = field(default_factory=messages_api.SmsScript)
 
     def authorises(self, header: str | None, account_sid: str) -> bool:
@@ -134,6 +137,9 @@ class _Handler(BaseHTTPRequestHandler):
         account = recordings_api.ANY_PATH.match(parts.path)
         if not account or not state.authorises(self.headers.get("Authorization"), account[1]):
             status, body = 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        elif parts.path in state.rest_errors:
+            status = state.rest_errors[parts.path]
+            body = {"code": 20500, "message": "Internal Server Error", "status": status}
         else:
             status, body = recordings_api.answer(state, self.command, parts.path, parts.query)
         if status == 204:

@@ -1,7 +1,9 @@
 """The stand-in's Recordings and Calls resources, answering as Twilio's REST API does.
 
 Lists recordings (`DateCreated>=` filter, newest first, paging with `next_page_uri`), fetches a
-call, and deletes a recording, for the reconciler and for deleting audio once it is stored.
+call, and deletes a recording, for the reconciler and for deleting audio once it is stored; lists
+a recording's transcriptions and deletes one, for retention. Like Twilio's, a recording's
+transcriptions outlive it until they are deleted themselves.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ if TYPE_CHECKING:
 LIST_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings\.json$")
 ONE_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.json$")
 CALL_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Calls/(CA[0-9a-f]{32})\.json$")
-ANY_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/(Recordings|Calls)/?[^/]*\.json$")
+TRANSCRIPTIONS_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})/Transcriptions\.json$"
+)
+TRANSCRIPTION_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Transcriptions/(TR[0-9a-f]{32})\.json$"
+)
+ANY_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/(Recordings|Calls|Transcriptions)(/[^/]*)*\.json$"
+)
 
 Reply = tuple[int, dict[str, Any]]
 NOT_FOUND: Reply = (
@@ -36,6 +46,14 @@ def answer(state: MediaState, method: str, path: str, query: str) -> Reply:
     if one and method == "GET":
         recording = state.recordings.get(one[2])
         return (200, _recording_json(state, one[2], recording)) if recording else NOT_FOUND
+    transcriptions = TRANSCRIPTIONS_PATH.match(path)
+    if transcriptions and method == "GET":
+        sids = [tr for tr, re_sid in state.transcriptions.items() if re_sid == transcriptions[2]]
+        listing = [{"sid": sid, "recording_sid": transcriptions[2]} for sid in sids]
+        return 200, {"transcriptions": listing, "next_page_uri": None}
+    transcription = TRANSCRIPTION_PATH.match(path)
+    if transcription and method == "DELETE":
+        return (204, {}) if state.transcriptions.pop(transcription[2], None) else NOT_FOUND
     call = CALL_PATH.match(path)
     if call and method == "GET":
         found = state.calls.get(call[2])

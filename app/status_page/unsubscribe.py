@@ -24,6 +24,7 @@ from .views import INVALID, MAX_TOKEN_CHARS, UNAVAILABLE, bp, notice, page
 log = structlog.get_logger(__name__)
 
 SOURCE = "unsubscribe-link"
+ADDRESS_MAX = 320  # the opt_outs.address column (an email address's longest)
 DONE = (
     "Done: {address} will get no more outage notices. Your voicemail emails keep coming as "
     "before: unsubscribing never stops your messages."
@@ -65,6 +66,8 @@ def _target(token: str) -> tuple[str, str] | None:
         channel, address = read_unsubscribe_token(token)
     except LinkInvalid:
         return None
+    if channel not in set(Channel) or len(address) > ADDRESS_MAX or "\x00" in address:
+        return None  # signed with our key, but not by a notice: nothing to opt out of
     return channel, address.strip().lower() if channel == Channel.EMAIL else address.strip()
 
 

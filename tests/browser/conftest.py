@@ -6,7 +6,8 @@
 - `browser`: headless Chromium for the session. Without the program, or when it cannot start,
   the tests are skipped saying why; with BACKLINE_REQUIRE_REAL_COMPONENTS=1 they fail instead.
 - `page`: a fresh browser context and tab per test, 1280 by 800 pixels, failing the test on any
-  JavaScript error the pages raised and on any 5xx answer the browser got.
+  JavaScript error the pages raised, on anything their Content-Security-Policy refused, and on
+  any 5xx answer the browser got.
 - `admin_page`: `page`, logged in through the real login form as `ADMIN_LOGIN`.
 - `screenshot(page, name)`: saves docs/screenshots/NAME.png when BACKLINE_SCREENSHOTS=1.
 """
@@ -80,6 +81,14 @@ def page(browser: Browser, live_url: str) -> Iterator[Page]:
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(f"JavaScript: {error}"))
+    tab.on(
+        "console",
+        lambda message: (
+            errors.append(f"CSP: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     tab.on(
         "response",
         lambda answer: (

@@ -21,6 +21,7 @@ from app.snapshot import directory
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
 from tests.helpers import free_port
 from tests.twiml import parse, said, verbs
+from voicemail.storage import LocalStorage
 
 
 def _refusing_engine() -> Any:
@@ -164,3 +165,27 @@ def test_a_voicemail_left_while_the_subscriber_was_unknown_still_reaches_them(
     replay_pending()
     [message] = smtp.wait_for(1)
     assert message["To"] == "office@acme.example"
+
+
+def test_with_database_redis_and_storage_all_down_the_caller_is_still_answered(
+    app: Flask, twilio: Any, subscriber: Any, outage: Any, tmp_path: Any
+) -> None:
+    subscriber(number="+14155550100", name="Acme Plumbing")
+    outage(caller_message="Acme cannot take calls right now.")
+    twilio.post("/ivr/voice", twilio.call_params("+14155550100"))  # the snapshot is cached
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("storage cannot write below a file")
+    saved = {name: app.extensions[name] for name in ("backline.redis", "backline.storage")}
+    app.extensions["backline.redis"] = None  # as on the embedded defaults: no Redis to keep in
+    app.extensions["backline.storage"] = LocalStorage(blocked)
+    try:
+        with _database_down(app):
+            root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
+    finally:
+        app.extensions.update(saved)
+
+    assert said(root)[:2] == [
+        "You have reached Acme Plumbing.",
+        "Acme cannot take calls right now.",
+    ]
+    assert verbs(root)[-2:] == ["Gather", "Redirect"]

@@ -55,11 +55,15 @@ def test_numbers_sharing_an_address_get_one_notice_naming_them_all(
     app: Flask, subscriber: Any, smtp: SmtpSink
 ) -> None:
     app.config["BACKLINE_NOTICE_CHUNK"] = 2  # the shared address spans several chunks
-    for n in range(5):
-        subscriber(f"+1415555020{n}", ["Desk@Acme.example"])
-    subscriber("+14155550299", ["other@acme.example", "desk@acme.example"])
+    ids = [subscriber(f"+1415555020{n}", ["Desk@Acme.example"]).id for n in range(5)]
+    ids.append(subscriber("+14155550299", ["other@acme.example", "desk@acme.example"]).id)
 
     _start()
+
+    shared = db.session.scalars(
+        select(NoticeMessage).where(NoticeMessage.address == "desk@acme.example")
+    ).one()
+    assert shared.subscriber_ids == sorted(ids)  # merged across chunks, in order, once each
 
     emails = smtp.messages
     assert sorted(str(m["To"]) for m in emails) == ["desk@acme.example", "other@acme.example"]

@@ -31,13 +31,16 @@ class TwilioHelper:
         params: dict[str, str],
         headers: dict[str, str] | None = None,
         signature: str | None = None,
+        query: str = "",
     ) -> TestResponse:
-        url = PUBLIC_URL + path
+        """POST `params` (a dict, or a MultiDict for repeated fields) to `path?query`, signed."""
+        target = f"{path}?{query}" if query else path
+        url = PUBLIC_URL + target
         signed = (
             signature if signature is not None else self.validator.compute_signature(url, params)
         )
         return self.client.post(
-            path, data=params, headers={"X-Twilio-Signature": signed, **(headers or {})}
+            target, data=params, headers={"X-Twilio-Signature": signed, **(headers or {})}
         )
 
     @staticmethod

@@ -1,0 +1,78 @@
+"""One call row written in one statement: the hot path of every webhook during an outage.
+
+`INSERT … ON CONFLICT (call_sid) DO UPDATE` on its own autocommitted connection is a single
+statement on PostgreSQL (no SELECT first, no BEGIN, no separate COMMIT), built once per set of
+fields, and as durable as the ORM's version: it returns once the row is committed. Together
+that costs a fifth of the CPU of the ORM's read-modify-write (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine, Executable, Table
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app.database import insert_on_conflict
+from app.extensions import db
+from app.models import Call
+
+log = structlog.get_logger(__name__)
+
+CALLS: Table = Call.__table__  # type: ignore[assignment]
+LINKS = ("subscriber_id", "outage_id")
+
+
+def upsert_call(call_sid: str, fields: dict[str, Any]) -> None:
+    """Create the call row or update the given fields of it.
+
+    A subscriber or outage deleted since the snapshot was taken must not cost the call its
+    record: the row is then written without those links.
+    """
+    try:
+        _execute(call_sid, fields)
+    except IntegrityError:
+        linked = {name: fields[name] for name in LINKS if fields.get(name) is not None}
+        if not linked:
+            raise
+        log.warning("call linked to a row that is gone; recorded without the link", **linked)
+        _execute(call_sid, {k: v for k, v in fields.items() if k not in LINKS})
+
+
+@functools.cache
+def _upsert(dialect: str, names: tuple[str, ...]) -> Executable:
+    """The statement for one set of fields, built once (building `excluded` is not cheap)."""
+    statement = insert_on_conflict(dialect, CALLS)
+    if not names:
+        return statement.on_conflict_do_nothing(index_elements=[CALLS.c.call_sid])
+    return statement.on_conflict_do_update(
+        index_elements=[CALLS.c.call_sid],
+        set_={name: statement.excluded[name] for name in names},
+    )
+
+
+def _execute(call_sid: str, fields: dict[str, Any]) -> None:
+    """Run the upsert alone in autocommit mode: one statement, one round trip, one commit.
+
+    The call path's pool does not ping connections before use, so a connection the server
+    dropped (a database restart) fails here once; the upsert is safe to repeat, on a fresh one.
+    """
+    engine = _engine()
+    statement = _upsert(engine.dialect.name, tuple(sorted(fields)))
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as connection:
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                autocommit.execute(statement, {"call_sid": call_sid, **fields})
+            return
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+
+
+def _engine() -> Engine:
+    bind = db.session.get_bind()
+    assert isinstance(bind, Engine)
+    return bind

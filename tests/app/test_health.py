@@ -1,0 +1,239 @@
+"""/healthz and /readyz: ready while this process can answer calls, whatever its dependencies do.
+
+Each dependency is taken down for real: a PostgreSQL or Redis URL on a port nothing listens on,
+a server that accepts connections and never answers (hung), the S3 stand-in stopped, the SMTP
+relay stopped.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from werkzeug.test import TestResponse
+
+from app.circuit import DatabaseUnavailable
+from app.extensions import db
+from tests.app.conftest import MakeApp
+from tests.conftest import SmtpSink
+from tests.support.aws import S3Server, SesServer
+from tests.support.dead_ends import SilentServer, refused_url
+from tests.support.smtp import RelaySink
+
+DEPENDENCIES = {"database", "redis", "storage", "mail"}
+BOUND_S = 2.5  # the checks' deadline is 1.5 s; the rest is slack for a busy machine
+
+
+def readyz(app: Flask) -> tuple[TestResponse, dict[str, Any], float]:
+    started = time.monotonic()
+    response = app.test_client().get("/readyz")
+    elapsed = time.monotonic() - started
+    body = response.get_json()
+    assert isinstance(body, dict), response.text
+    return response, body, elapsed
+
+
+def test_healthz_says_the_process_is_up(client: Any) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_ready_with_every_dependency_up(app: Flask, smtp: SmtpSink) -> None:
+    response, body, _ = readyz(app)
+    assert response.status_code == 200, body
+    assert body["ready"] is True
+    assert body["answers_calls"]["ok"] is True
+    assert set(body["dependencies"]) >= DEPENDENCIES
+    for name in DEPENDENCIES:
+        assert body["dependencies"][name]["ok"] is True, (name, body)
+    assert "answered" in body["dependencies"]["database"]["detail"]
+    assert body["call_records"] == {"ok": True, "detail": "written to the database"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_database_down_is_reported_and_does_not_make_it_fail(make_app: MakeApp) -> None:
+    app = make_app(DATABASE_URL=refused_url("postgresql", "/backline"))
+    response, body, elapsed = readyz(app)
+    assert response.status_code == 200
+    assert body["ready"] is True
+    database = body["dependencies"]["database"]
+    assert database["ok"] is False
+    assert "OperationalError" in database["detail"]
+    assert "127.0.0.1" not in database["detail"]  # the page is public: no hosts, no ports
+    assert body["call_records"]["ok"] is True  # kept in Redis or storage meanwhile
+    assert "until the database is back" in body["call_records"]["detail"]
+    assert elapsed < BOUND_S
+
+
+def test_the_call_paths_circuit_breaker_is_reported(make_app: MakeApp) -> None:
+    app = make_app(DATABASE_URL=refused_url("postgresql", "/backline"))
+    with app.app_context(), pytest.raises(DatabaseUnavailable):
+        db.guarded(lambda: db.session.execute(text("SELECT 1")))  # what a webhook would try
+    _, body, _ = readyz(app)
+    assert "circuit breaker open" in body["dependencies"]["database"]["detail"]
+
+
+def test_a_hung_database_costs_the_deadline_and_no_more(make_app: MakeApp) -> None:
+    with SilentServer() as hung:
+        app = make_app(DATABASE_URL=hung.url("postgresql", "/backline"))
+        response, body, elapsed = readyz(app)
+        assert response.status_code == 200
+        assert body["dependencies"]["database"] == {"ok": False, "detail": "no answer within 1.5 s"}
+        assert elapsed < BOUND_S
+        # The first check is still waiting on the hung server: a second request does not start
+        # another one (a hung database must not collect a thread per probe).
+        _, again, elapsed = readyz(app)
+        assert again["dependencies"]["database"]["ok"] is False
+        assert elapsed < BOUND_S
+
+
+def test_redis_down_is_reported_and_does_not_make_it_fail(make_app: MakeApp) -> None:
+    app = make_app(REDIS_URL=refused_url("redis", "/9"))
+    response, body, elapsed = readyz(app)
+    assert response.status_code == 200
+    assert body["dependencies"]["redis"]["ok"] is False
+    assert "ConnectionError" in body["dependencies"]["redis"]["detail"]
+    assert elapsed < BOUND_S
+
+
+def test_without_redis_it_says_so_rather_than_failing(make_app: MakeApp) -> None:
+    app = make_app(REDIS_URL=None)
+    _, body, _ = readyz(app)
+    assert body["dependencies"]["redis"]["ok"] is True
+    assert "not configured" in body["dependencies"]["redis"]["detail"]
+
+
+def test_storage_unreachable_is_reported_and_does_not_make_it_fail(
+    make_app: MakeApp, s3: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3.url)
+    app = make_app(STORAGE_URL=f"s3://{s3.bucket}/readyz-{secrets.token_hex(4)}")
+    _, body, _ = readyz(app)
+    assert body["dependencies"]["storage"]["ok"] is True, body
+    with s3.down():
+        response, body, elapsed = readyz(app)
+    assert response.status_code == 200
+    assert body["dependencies"]["storage"]["ok"] is False
+    assert "StorageError" in body["dependencies"]["storage"]["detail"]
+    assert s3.bucket not in body["dependencies"]["storage"]["detail"]
+    assert elapsed < BOUND_S
+
+
+def test_local_storage_that_cannot_be_written_is_reported(make_app: MakeApp, tmp_path: Any) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the storage directory should be")
+    app = make_app(STORAGE_URL=(blocker / "voicemail").as_uri())
+    response, body, _ = readyz(app)
+    assert response.status_code == 200
+    assert body["dependencies"]["storage"]["ok"] is False
+
+
+def test_mail_down_is_reported_and_does_not_make_it_fail(
+    make_app: MakeApp, relay: RelaySink
+) -> None:
+    app = make_app(SMTP_URL=relay.url)
+    _, body, _ = readyz(app)
+    assert body["dependencies"]["mail"]["ok"] is True, body
+    relay.down()
+    response, body, elapsed = readyz(app)
+    assert response.status_code == 200
+    assert body["dependencies"]["mail"]["ok"] is False
+    assert elapsed < BOUND_S
+
+
+def test_a_hung_mail_relay_is_bounded(make_app: MakeApp) -> None:
+    with SilentServer() as hung:
+        app = make_app(SMTP_URL=hung.url("smtp"))
+        response, body, elapsed = readyz(app)
+    assert response.status_code == 200
+    assert body["dependencies"]["mail"]["ok"] is False
+    assert elapsed < BOUND_S
+
+
+def test_the_maildir_outbox_is_checked_on_the_embedded_defaults(
+    make_app: MakeApp, tmp_path: Any
+) -> None:
+    blocker = tmp_path / "outbox"
+    blocker.write_text("a file where the Maildir should be")
+    writable = make_app(SMTP_URL=None, BACKLINE_OUTBOX=str(tmp_path / "mail"))
+    broken = make_app(SMTP_URL=None, BACKLINE_OUTBOX=str(blocker))
+    assert readyz(writable)[1]["dependencies"]["mail"]["ok"] is True
+    response, body, _ = readyz(broken)
+    assert response.status_code == 200
+    assert body["dependencies"]["mail"]["ok"] is False
+
+
+def test_the_ses_mail_fallback_is_checked_too(
+    make_app: MakeApp, ses: SesServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", ses.url)
+    app = make_app(MAIL_FALLBACK_URL="ses://us-east-1")
+    assert readyz(app)[1]["dependencies"]["mail_fallback"]["ok"] is True
+    with ses.down():
+        response, body, _ = readyz(app)
+    assert response.status_code == 200
+    assert body["dependencies"]["mail_fallback"]["ok"] is False
+
+
+def test_everything_down_at_once_still_does_not_make_it_fail(
+    make_app: MakeApp, tmp_path: Any
+) -> None:
+    """Calls are then answered with the generic greeting; the body says where records go."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    app = make_app(
+        DATABASE_URL=refused_url("postgresql", "/backline"),
+        REDIS_URL=refused_url("redis", "/9"),
+        STORAGE_URL=(blocker / "voicemail").as_uri(),
+        SMTP_URL=refused_url("smtp"),
+    )
+    response, body, elapsed = readyz(app)
+    assert response.status_code == 200
+    assert body["ready"] is True
+    for name in DEPENDENCIES:
+        assert body["dependencies"][name]["ok"] is False, (name, body)
+    assert body["call_records"]["ok"] is False
+    assert body["snapshot"]["ok"] is False
+    assert "generic greeting" in body["snapshot"]["detail"]
+    assert elapsed < BOUND_S
+
+
+def test_not_ready_when_signatures_cannot_be_checked_against_the_public_url(
+    make_app: MakeApp,
+) -> None:
+    app = make_app(BACKLINE_PUBLIC_URL="backline.example.com")  # no scheme
+    response, body, _ = readyz(app)
+    assert response.status_code == 503
+    assert body["ready"] is False
+    assert body["answers_calls"]["ok"] is False
+    assert "BACKLINE_PUBLIC_URL" in body["answers_calls"]["detail"]
+    assert body["dependencies"]["database"]["ok"] is True  # still reported
+
+
+def test_not_ready_without_a_twilio_auth_token(make_app: MakeApp) -> None:
+    app = make_app()
+    app.config["TWILIO_AUTH_TOKEN"] = None  # production refuses to start so; here it is forced
+    response, body, _ = readyz(app)
+    assert response.status_code == 503
+    assert "TWILIO_AUTH_TOKEN" in body["answers_calls"]["detail"]
+
+
+def test_the_snapshot_copy_is_reported_once_a_call_loaded_it(
+    app: Flask, twilio: Any, subscriber: Any, outage: Any
+) -> None:
+    _, body, _ = readyz(app)
+    assert body["snapshot"] == {
+        "ok": True,
+        "detail": "no copy in this process yet; the next call loads one",
+    }
+    subscriber(number="+14155550100", name="Acme Plumbing")
+    outage()
+    twilio.post("/ivr/voice", twilio.call_params("+14155550100"))
+    _, body, _ = readyz(app)
+    assert body["snapshot"]["ok"] is True
+    assert body["snapshot"]["detail"].startswith("1 active outage(s) copied")

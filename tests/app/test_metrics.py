@@ -1,0 +1,341 @@
+"""/metrics: Prometheus exposition behind the API's tokens, read from the database and Redis at
+scrape time, and still answering (with `backline_dependency_up` 0) when one of them is down."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from prometheus_client.parser import text_string_to_metric_families
+from werkzeug.test import TestResponse
+
+from app.circuit import CircuitBreaker
+from app.database import build_engine
+from app.extensions import db, jobs
+from app.jobs import job
+from app.models import Call, Delivery, Voicemail, utcnow
+from app.pending import keep
+from app.periodic import PERIODIC_JOBS, _run
+from app.tokens import create_token, revoke_token
+from tests.app.conftest import MakeApp
+from tests.conftest import REDIS_URL
+from tests.helpers import wait_until
+from tests.support.aws import S3Server
+from tests.support.dead_ends import SilentServer, refused_url
+from tests.support.twilio import ACCOUNT_SID
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+_release = threading.Event()
+
+
+@job("voicemail", timeout=30)
+def hold_the_queue(_n: int) -> None:
+    """A job that runs until the test lets it go (or 10 s pass)."""
+    _release.wait(10)
+
+
+@pytest.fixture
+def token(app: Flask) -> str:
+    _, secret = create_token(db.session(), "prometheus")
+    db.session.commit()
+    return secret
+
+
+def scrape(client: FlaskClient, secret: str | None, **headers: str) -> TestResponse:
+    if secret is not None:
+        headers["Authorization"] = f"Bearer {secret}"
+    return client.get("/metrics", headers=headers)
+
+
+def samples(response: TestResponse) -> Samples:
+    assert response.status_code == 200, response.text
+    found: Samples = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return found
+
+
+def value(found: Samples, name: str, **labels: str) -> float | None:
+    return found.get((name, frozenset(labels.items())))
+
+
+def test_no_token_gets_401_with_a_bearer_challenge(client: FlaskClient) -> None:
+    response = scrape(client, None)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "backline token create" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer ", "Bearer " + "x" * 500],
+    ids=["unknown token", "basic auth", "empty bearer", "oversized token"],
+)
+def test_a_bad_token_gets_401(client: FlaskClient, token: str, authorization: str) -> None:
+    response = client.get("/metrics", headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_a_revoked_token_gets_401_at_once(client: FlaskClient, token: str) -> None:
+    assert scrape(client, token).status_code == 200  # now remembered by this process
+    revoke_token(db.session(), "prometheus")
+    db.session.commit()
+    assert scrape(client, token).status_code == 401  # the database answers, so it decides
+
+
+def test_counts_and_latencies_come_from_the_database(client: FlaskClient, token: str) -> None:
+    now = utcnow()
+    session = db.session()
+    for n, outcome in enumerate(["ivr", "ivr", "voicemail", None]):
+        session.add(Call(call_sid=f"CA{n:032x}", outcome=outcome))
+
+    def voicemail(n: int, status: str, recorded_s_ago: float, stored_after_s: float | None) -> Any:
+        row = Voicemail(
+            recording_sid=f"RE{n:032x}",
+            account_sid=ACCOUNT_SID,
+            call_sid=f"CA{n:032x}",
+            status=status,
+            recorded_at=now - timedelta(seconds=recorded_s_ago),
+            processed_at=None
+            if stored_after_s is None
+            else now - timedelta(seconds=recorded_s_ago - stored_after_s),
+        )
+        session.add(row)
+        return row
+
+    fast = voicemail(1, "stored", 40, stored_after_s=10)
+    slow = voicemail(2, "stored", 100, stored_after_s=60)
+    voicemail(3, "stored", 3 * 3600, stored_after_s=60)  # stored long ago: outside the window
+    voicemail(4, "received", 120, stored_after_s=None)  # still waiting
+    session.flush()
+    first = Delivery(
+        voicemail=fast,
+        address="a@x.example",
+        state="accepted",
+        accepted_at=now - timedelta(seconds=20),
+    )
+    session.add(first)
+    session.flush()
+    session.add_all(
+        [
+            Delivery(
+                voicemail=slow,
+                address="b@x.example",
+                state="accepted",
+                accepted_at=now - timedelta(seconds=10),
+            ),
+            Delivery(  # a manual resend: not part of the pipeline's latency
+                voicemail=fast,
+                address="a@x.example",
+                state="accepted",
+                accepted_at=now,
+                resend_of_id=first.id,
+            ),
+            Delivery(
+                voicemail=slow,
+                address="c@x.example",
+                state="pending",
+                created_at=now - timedelta(seconds=50),
+            ),
+            Delivery(voicemail=slow, address="d@x.example", state="failed"),
+        ]
+    )
+    session.commit()
+
+    found = samples(scrape(client, token))
+
+    assert value(found, "backline_dependency_up", dependency="database") == 1
+    assert value(found, "backline_calls_total") == 4
+    assert value(found, "backline_calls_by_outcome", outcome="ivr") == 2
+    assert value(found, "backline_calls_by_outcome", outcome="voicemail") == 1
+    assert value(found, "backline_calls_by_outcome", outcome="unknown") == 1
+    assert value(found, "backline_voicemails", status="stored") == 3
+    assert value(found, "backline_voicemails", status="received") == 1
+    assert value(found, "backline_voicemails", status="held") == 0
+    assert value(found, "backline_deliveries", state="accepted") == 3
+    assert value(found, "backline_deliveries", state="pending") == 1
+    assert value(found, "backline_deliveries", state="failed") == 1
+    assert value(found, "backline_deliveries", state="bounced") == 0
+    assert 120 <= (value(found, "backline_voicemail_oldest_unprocessed_age_seconds") or 0) < 150
+    assert 50 <= (value(found, "backline_delivery_oldest_waiting_age_seconds") or 0) < 80
+    latency = "backline_voicemail_latency_seconds"
+    assert value(found, "backline_voicemail_latency_samples", stage="stored") == 2
+    assert value(found, latency, stage="stored", quantile="0.5") == pytest.approx(10)
+    assert value(found, latency, stage="stored", quantile="1") == pytest.approx(60)
+    assert value(found, "backline_voicemail_latency_samples", stage="email_accepted") == 2
+    assert value(found, latency, stage="email_accepted", quantile="0.5") == pytest.approx(20)
+    assert value(found, latency, stage="email_accepted", quantile="1") == pytest.approx(90)
+
+
+def test_periodic_job_heartbeats_and_intervals(client: FlaskClient, token: str) -> None:
+    sweep = next(job for job in PERIODIC_JOBS if job.name == "sweep-voicemails")
+    _run(sweep)  # what the scheduler does: run it, then write its heartbeat
+    found = samples(scrape(client, token))
+    last = value(found, "backline_periodic_job_last_success_timestamp_seconds", task=sweep.name)
+    assert last is not None and abs(time.time() - last) < 60
+    for periodic in PERIODIC_JOBS:
+        interval = value(found, "backline_periodic_job_interval_seconds", task=periodic.name)
+        assert interval == periodic.every_s
+
+
+def test_in_process_queue_depth_on_the_embedded_defaults(
+    app: Flask, make_app: MakeApp, token: str
+) -> None:
+    embedded = make_app(REDIS_URL=None)
+    client = embedded.test_client()
+    _release.clear()
+    try:
+        with embedded.app_context():
+            jobs.enqueue(hold_the_queue, 1)
+            jobs.enqueue(hold_the_queue, 2)
+
+        def depth(state: str) -> float | None:
+            found = samples(scrape(client, token))
+            return value(found, "backline_queue_jobs", queue="in-process", state=state)
+
+        wait_until(lambda: depth("started") == 1, timeout=10)
+        assert depth("queued") == 1
+    finally:
+        _release.set()
+        with embedded.app_context():
+            assert jobs.wait_idle(10)
+    assert depth("queued") == 0 and depth("started") == 0
+
+
+@pytest.fixture
+def spare_redis() -> Iterator[str]:
+    """Another database of the suite's Redis, which no worker listens on: 9, or 10 when the
+    suite itself uses 9. It is emptied before and after."""
+    assert REDIS_URL
+    parts = urlsplit(REDIS_URL)
+    number = 10 if parts.path.strip("/") == "9" else 9
+    url = urlunsplit(parts._replace(path=f"/{number}"))
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="rq queues need Redis; set REDIS_URL")
+def test_rq_queue_depth_pending_entries_and_heartbeats_from_redis(
+    app: Flask, make_app: MakeApp, token: str, spare_redis: str
+) -> None:
+    shared = make_app(REDIS_URL=spare_redis)  # no worker listens on this database
+    client = shared.test_client()
+    with shared.app_context():
+        jobs.enqueue(hold_the_queue, 1)
+        jobs.enqueue(hold_the_queue, 2)
+        keep(
+            "call", {"call_sid": "CA" + "0" * 32, "outcome": "ivr"}
+        )  # as if the database were down
+    found = samples(scrape(client, token))
+    assert value(found, "backline_dependency_up", dependency="redis") == 1
+    assert value(found, "backline_queue_jobs", queue="voicemail", state="queued") == 2
+    assert value(found, "backline_queue_jobs", queue="email", state="queued") == 0
+    assert value(found, "backline_queue_jobs", queue="voicemail", state="failed") == 0
+    assert value(found, "backline_pending_entries", store="redis") == 1
+
+    with shared.app_context():
+        _run(next(job for job in PERIODIC_JOBS if job.name == "replay-pending"))
+    found = samples(scrape(client, token))
+    assert value(found, "backline_pending_entries", store="redis") == 0
+    stamp = redis.Redis.from_url(spare_redis).hget("backline:heartbeats", "replay-pending")
+    assert stamp is not None  # written to Redis, not to this process's memory
+    last = value(
+        found, "backline_periodic_job_last_success_timestamp_seconds", task="replay-pending"
+    )
+    assert last is not None and abs(time.time() - last) < 60
+
+
+@contextmanager
+def database_at(app: Flask, url: str) -> Iterator[None]:
+    """Point the app's engines at another database (down or hung); restore them afterwards."""
+    saved = {name: app.extensions[name] for name in ("backline.db", "backline.db.calls")}
+    db.session.remove()
+    for name in saved:
+        app.extensions[name] = build_engine(url)
+    try:
+        yield
+    finally:
+        for name in saved:
+            app.extensions[name].dispose()
+        db.session.remove()
+        app.extensions.update(saved)
+        app.extensions["backline.breaker"] = CircuitBreaker()
+
+
+def test_database_down_still_answers_with_what_is_available(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    _, unseen = create_token(db.session(), "never-scraped-before")
+    db.session.commit()
+    assert scrape(client, token).status_code == 200  # this process has now seen the token
+    with database_at(app, refused_url("postgresql", "/backline")):
+        found = samples(scrape(client, token))
+        refused = scrape(client, unseen)
+    assert value(found, "backline_dependency_up", dependency="database") == 0
+    assert value(found, "backline_dependency_up", dependency="storage") == 1
+    assert not any(name == "backline_calls_total" for name, _ in found)
+    assert value(found, "backline_periodic_job_interval_seconds", task="replay-pending") == 5
+    # A token the process never saw cannot be checked now: 503, never a 500 nor a 401.
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"]
+    assert "database" in refused.get_json()["error"]
+
+
+def test_a_hung_database_is_bounded(app: Flask, client: FlaskClient, token: str) -> None:
+    assert scrape(client, token).status_code == 200
+    with SilentServer() as hung, database_at(app, hung.url("postgresql", "/backline")):
+        started = time.monotonic()
+        found = samples(scrape(client, token))
+        elapsed = time.monotonic() - started
+    assert value(found, "backline_dependency_up", dependency="database") == 0
+    assert elapsed < 4.5  # 1 s for the token, 2 s for the figures, and slack
+
+
+def test_redis_down_still_answers_with_what_is_available(
+    app: Flask, make_app: MakeApp, token: str
+) -> None:
+    broken = make_app(REDIS_URL=refused_url("redis", "/9"))
+    found = samples(scrape(broken.test_client(), token))
+    assert value(found, "backline_dependency_up", dependency="redis") == 0
+    assert value(found, "backline_dependency_up", dependency="database") == 1
+    assert not any(name == "backline_queue_jobs" for name, _ in found)
+    assert value(found, "backline_deliveries", state="pending") == 0
+
+
+def test_storage_down_still_answers_with_what_is_available(
+    app: Flask,
+    make_app: MakeApp,
+    token: str,
+    s3: S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3.url)
+    on_s3 = make_app(STORAGE_URL=f"s3://{s3.bucket}/metrics")
+    client = on_s3.test_client()
+    assert (
+        value(samples(scrape(client, token)), "backline_dependency_up", dependency="storage") == 1
+    )
+    with s3.down():
+        found = samples(scrape(client, token))
+    assert value(found, "backline_dependency_up", dependency="storage") == 0
+    assert value(found, "backline_dependency_up", dependency="database") == 1
+
+
+def test_openmetrics_when_the_scraper_asks_for_it(client: FlaskClient, token: str) -> None:
+    response = scrape(client, token, Accept="application/openmetrics-text; version=1.0.0")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+    assert response.text.endswith("# EOF\n")
