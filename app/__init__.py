@@ -128,4 +128,5 @@ def _register_error_handlers(app: Flask) -> None:
         if request.path.startswith("/admin/") or request.path == "/admin":
             page = render_template("admin/error.html", error=error)
             return page, error.code or 500  # people read these pages, not programs
-        return jsonify(error=error.description or error.name), error.code or 500
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return jsonify(error=error.description or error.name), error.code or 500, headers

@@ -46,7 +46,9 @@ def _calls(ivr: dict[str, float]) -> str:
         f" PostgreSQL then takes {requests:,} single-statement commits a second (one upsert"
         " per webhook, group-committed): one well-provisioned primary does that, with a pooler"
         " (PgBouncer in transaction mode) in front, since every web thread holds up to one"
-        " connection."
+        " connection. That per-request cost is this machine's throughput divided out, and"
+        " the `/ivr/voice` section shows it is mostly waiting, not CPU: once that wait is"
+        " found, the same burst needs several times fewer web machines."
     )
 
 

@@ -108,15 +108,15 @@ def _checks(backline: Measured, baseline: WrkResult) -> str:
     )
 
 
-LIMITS = """**What limits this figure.** Waiting on PostgreSQL, not Python. A py-spy profile of a
-worker under this load puts about 60 % of its samples in `note_call`, most of it waiting on
-round trips: four per call (the pool's pre-ping `SELECT 1` at checkout, the `SELECT` by CallSid,
-the `INSERT`, and the `COMMIT` with its WAL flush); the signature check, the snapshot lookup
-(one Redis `GET` of the version) and the TwiML are a few percent each. Those waits would overlap
-across threads, but each gthread worker serves at most 4 requests at once and wrk's keep-alive
-connections spread unevenly over the workers (18, 12, 2 and 0 of 32 in one sample), so only
-about 10 calls are in flight while the rest queue, and the workers use well under the 2 CPUs;
-the bare app never waits, so it is CPU-bound either way. The load generator,
-PostgreSQL and both servers also share this machine's CPUs, and `max_requests` recycles each
-worker every ~5,000 requests. Next: one statement per call (`INSERT … ON CONFLICT (call_sid)
-DO UPDATE`), no pre-ping on the call path, and spreading connections across workers."""
+LIMITS = """**What limits this figure.** Waiting, not Python's CPU. The call row is now one
+autocommitted `INSERT … ON CONFLICT (call_sid) DO UPDATE` with no pre-ping (one round trip
+instead of four), and in-process the whole request costs about 1 ms of CPU (the write 0.3 ms,
+the signature check, the snapshot lookup, the TwiML and one JSON log line the rest), which
+would allow several times this throughput. Under gunicorn the same request takes about 10 ms even
+alone on one keep-alive connection (the bare app: 0.5 ms), and a py-spy profile of that worker
+puts most of the time in psycopg waiting for PostgreSQL's answer to that single statement, and
+some in writing the response; the gunicorn workers are mostly idle under load. So the next
+step is to find where a request thread waits (scheduling next to the busy load generator,
+PostgreSQL's backend wake-up, or gthread's hand-off between its poller and worker threads),
+not to shave more CPU. wrk's keep-alive connections also spread unevenly over the workers, and
+the load generator, PostgreSQL and both servers share this machine's CPUs."""
