@@ -1,7 +1,7 @@
 """Gunicorn settings for the Procfile's web process.
 
-Twilio waits 15 seconds for a webhook before it gives up on the call (and tries the Fallback
-URL), so a request that takes longer than that is already lost: the timeout says so.
+With threaded workers, `timeout` restarts a worker whose main loop has stopped answering; it
+does not cut off one slow request (the call path bounds its own database and Redis waits).
 """
 
 import multiprocessing

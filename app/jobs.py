@@ -49,7 +49,7 @@ def job(
 
 
 def redis_connection(url: str, socket_timeout: float | None = 2) -> redis.Redis:
-    """A Redis client with short timeouts, so a sick Redis never holds a webhook.
+    """A Redis client with short timeouts: a Redis that refuses connections costs a webhook nothing.
 
     The worker passes `socket_timeout=None`: it blocks on the queue for minutes by design.
     """
