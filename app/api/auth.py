@@ -20,7 +20,7 @@ def require_token() -> None:
     request.max_content_length = body_limit()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
-    presented = _bearer_token()
+    presented = bearer_token()
     token = authenticate(db.session(), presented) if presented else None
     if token is None:
         raise ApiError(
@@ -37,7 +37,7 @@ def require_token() -> None:
     g.api_token = token
 
 
-def _bearer_token() -> str | None:
+def bearer_token() -> str | None:
     """The token from `Authorization: Bearer …`; "" for a malformed one, None for none."""
     header = request.headers.get("Authorization")
     if header is None:

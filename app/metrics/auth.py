@@ -11,17 +11,17 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from app.api.auth import bearer_token
 from app.api.errors import BEARER_CHALLENGE
 from app.probes import prober
 from app.tokens import authenticate, hash_token
 
 AUTH_TIMEOUT_S = 1.0
 REMEMBER_S = 3600.0
-TOKEN_MAX = 200  # real tokens are 43 characters
 
 
 class RecentTokens:
@@ -46,7 +46,7 @@ class RecentTokens:
 
 def refusal() -> Response | None:
     """None when the request carries a good token; else the 401 (or 503) to answer."""
-    presented = _bearer_token()
+    presented = bearer_token()
     if presented is None:
         return _refuse(
             401,
@@ -93,18 +93,6 @@ def _verify(app: Flask, presented: str) -> bool | None:
 def _is_active(engine: Engine, presented: str) -> bool:
     with Session(engine) as session:
         return authenticate(session, presented) is not None
-
-
-def _bearer_token() -> str | None:
-    """The token from `Authorization: Bearer …`; "" for a malformed one, None for none."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > TOKEN_MAX:
-        return ""
-    return token
 
 
 def _refuse(status: int, message: str, challenge: str | None = None) -> Response:
