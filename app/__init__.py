@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from .config import check_settings, load_settings
 from .logging import configure_logging
+from .sessions import CookieSessions
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["BACKLINE_INSTANCE_PATH"])
     app.config.update(settings, SECRET_KEY=settings["BACKLINE_SECRET_KEY"])
     app.config.update(_session_settings(settings))
+    app.session_interface = CookieSessions()
     configure_logging(json_output=_wants_json_logs(settings))
     _init_extensions(app)
     _register_blueprints(app)

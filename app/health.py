@@ -74,7 +74,7 @@ def _answer_problem() -> str | None:
     from ivr.twiml import Caller, outage_answer
 
     try:
-        document = str(outage_answer(Caller(None, language_of(None)), None, utcnow()))
+        document = outage_answer(Caller(None, language_of(None)), None, utcnow())
         menu = ET.fromstring(document).find("Gather")
     except Exception as exc:
         log.error("the answer given without the database cannot be built", exc_info=True)

@@ -7,6 +7,7 @@ that looks like a full phone number is cut to its last four digits.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -16,6 +17,8 @@ from typing import Any
 import structlog
 
 _SECRET_KEY_PARTS = ("password", "token", "secret", "auth", "authorization", "api_key")
+_SECRET_KEY = re.compile("|".join(_SECRET_KEY_PARTS), re.IGNORECASE)
+_NEVER_NUMBERS = frozenset({"timestamp", "call_sid", "recording_sid", "level"})
 _PHONE_LIKE = re.compile(r"(?<!\w)\+?\d[\d\-\s().]{6,}\d(?!\w)")
 
 
@@ -31,12 +34,17 @@ def redact(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
+def _names_a_secret(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
+
+
 def _redact_processor(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
-    for key in list(event):
-        if any(part in key.lower() for part in _SECRET_KEY_PARTS):
+    for key, value in event.items():  # values change, keys do not: safe while iterating
+        if _names_a_secret(key):
             event[key] = "[redacted]"
-        elif key not in ("timestamp", "call_sid", "recording_sid", "level"):
-            event[key] = redact(event[key])
+        elif isinstance(value, str) and key not in _NEVER_NUMBERS:
+            event[key] = redact(value)
     return event
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 WITHHELD = "Withheld"
@@ -28,8 +30,12 @@ def normalise(raw: str, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=16384)
 def normalise_or_none(raw: str | None) -> str | None:
-    """E.164 for a dialable number, None for anything else (withheld, SIP URIs, junk)."""
+    """E.164 for a dialable number, None for anything else (withheld, SIP URIs, junk).
+
+    Kept per input: every webhook of a call normalises the same `To`, and parsing costs more
+    than the rest of finding the subscriber."""
     try:
         return normalise(raw or "")
     except InvalidNumber:

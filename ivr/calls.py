@@ -6,6 +6,7 @@ pending store and applied later, so a sick database never costs a call nor loses
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -81,15 +82,22 @@ def _keep_or_lose(kind: str, payload: dict[str, Any]) -> None:
 def fitted(model: type[Base], fields: dict[str, Any]) -> dict[str, Any]:
     """Text from Twilio's form as the model's columns can hold it: without NUL characters
     (PostgreSQL refuses them) and cut to the column's length (PostgreSQL refuses longer)."""
-    columns = model.__table__.columns
+    lengths = _text_lengths(model)
     kept = {}
     for name, value in fields.items():
         if isinstance(value, str):
             value = value.replace("\x00", "")
-            length = getattr(columns[name].type, "length", None) if name in columns else None
+            length = lengths.get(name)
             value = value[:length] if length else value
         kept[name] = value
     return kept
+
+
+@functools.cache
+def _text_lengths(model: type[Base]) -> dict[str, int | None]:
+    """Each column's maximum length (None when unbounded), looked up once per model."""
+    columns = model.__table__.columns
+    return {column.key: getattr(column.type, "length", None) for column in columns}
 
 
 @handles("call")

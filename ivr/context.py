@@ -72,5 +72,5 @@ def language_of(subscriber: SubscriberEntry | None, asked: str | None = None) ->
     return str(current_app.config["BACKLINE_DEFAULT_LANGUAGE"])
 
 
-def twiml(response: VoiceResponse) -> Response:
+def twiml(response: VoiceResponse | str) -> Response:
     return Response(str(response), mimetype="application/xml")

@@ -6,6 +6,7 @@ and <Hangup>. The menu is shown at most MAX_MENU_VISITS times, then the caller i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -55,16 +56,41 @@ def url(path: str, **query: object) -> str:
     return public_url(path) + (f"?{urlencode(query)}" if query else "")
 
 
-def outage_answer(caller: Caller, outage: OutageEntry | None, now: datetime) -> VoiceResponse:
-    """Greet by name, give the caller message and the ETR, then offer the menu."""
+def outage_answer(caller: Caller, outage: OutageEntry | None, now: datetime) -> str:
+    """Greet by name, give the caller message and the ETR, then offer the menu.
+
+    The TwiML text is rendered once per distinct wording and kept: in a mass outage every
+    caller of a subscriber hears the same words, and building the XML cost more CPU than
+    everything else this answer does.
+    """
+    message = outage.caller_message_in(caller.language, _default_language()) if outage else None
+    etr = spoken_etr(outage.etr if outage else None, now, caller.language)
+    return _outage_document(caller, message, etr, _MenuSettings.current())
+
+
+@dataclass(frozen=True)
+class _MenuSettings:
+    """The settings an outage answer's menu is built from (part of its cache key)."""
+
+    public_url: str
+    timeout: int
+
+    @classmethod
+    def current(cls) -> _MenuSettings:
+        config = current_app.config
+        return cls(config["BACKLINE_PUBLIC_URL"], config["BACKLINE_MENU_TIMEOUT"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _outage_document(
+    caller: Caller, message: str | None, etr: str | None, _settings: _MenuSettings
+) -> str:
     response = VoiceResponse()
     caller.say_text(response, caller.greeting)
-    message = outage.caller_message_in(caller.language, _default_language()) if outage else None
     caller.say_text(response, message or say("unavailable", caller.language))
-    etr = spoken_etr(outage.etr if outage else None, now, caller.language)
     if etr:
         caller.say_text(response, etr)
-    return _append_menu(response, caller, visit=0)
+    return str(_append_menu(response, caller, visit=0))
 
 
 def menu(caller: Caller, visit: int, before: str | None = None) -> VoiceResponse:

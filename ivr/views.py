@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 from flask import Blueprint, Response, g, request
+from twilio.twiml.voice_response import VoiceResponse
 
 from app.models import utcnow
 from app.phone import last_four
@@ -120,7 +121,9 @@ def _fail_over(ctx: CallContext) -> Response:
     return _answer(ctx, "voicemail", twiml.record(ctx.caller, before=before))
 
 
-def _answer(ctx: CallContext, outcome: str, response: object, **extra: object) -> Response:
+def _answer(
+    ctx: CallContext, outcome: str, response: VoiceResponse | str, **extra: object
+) -> Response:
     note_call(ctx.call_sid, outcome=outcome, **ctx.row(), **extra)
     log.info(
         "call answered",
@@ -129,7 +132,7 @@ def _answer(ctx: CallContext, outcome: str, response: object, **extra: object) -
         subscriber_id=ctx.subscriber.id if ctx.subscriber else None,
         outage_id=ctx.outage.id if ctx.outage else None,
     )
-    return as_twiml(response)  # type: ignore[arg-type]
+    return as_twiml(response)
 
 
 def _sip_code() -> int | None:
