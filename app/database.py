@@ -101,15 +101,18 @@ def _app_context_id() -> int:
     return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
 
 
+def current_engine() -> Engine:
+    """The current app's engine for this context: the bounded one inside webhooks."""
+    name = "backline.db.calls" if has_request_context() and g.get("call_path") else "backline.db"
+    engine: Engine = current_app.extensions[name]
+    return engine
+
+
 class _AppSession(Session):
-    """A session that talks to the current app's engine: the bounded one inside webhooks."""
+    """A session that talks to `current_engine()`."""
 
     def get_bind(self, *args: Any, **kwargs: Any) -> Engine:
-        name = (
-            "backline.db.calls" if has_request_context() and g.get("call_path") else "backline.db"
-        )
-        engine: Engine = current_app.extensions[name]
-        return engine
+        return current_engine()
 
 
 class Database:

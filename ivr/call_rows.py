@@ -15,11 +15,10 @@ import functools
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, Executable, Table
+from sqlalchemy import Executable, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.database import insert_on_conflict
-from app.extensions import db
+from app.database import current_engine, insert_on_conflict
 from app.models import Call, utcnow
 
 log = structlog.get_logger(__name__)
@@ -76,7 +75,7 @@ def _execute(call_sid: str, fields: dict[str, Any]) -> None:
     The call path's pool does not ping connections before use, so a connection the server
     dropped (a database restart) fails here once; the upsert is safe to repeat, on a fresh one.
     """
-    engine = _engine()
+    engine = current_engine()
     names = tuple(sorted(fields))
     for attempt in (1, 2):
         try:
@@ -93,9 +92,3 @@ def _execute(call_sid: str, fields: dict[str, Any]) -> None:
         except DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:
                 raise
-
-
-def _engine() -> Engine:
-    bind = db.session.get_bind()
-    assert isinstance(bind, Engine)
-    return bind
