@@ -8,6 +8,7 @@ on the benchmark machine the load generator, PostgreSQL and the sink share the s
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from . import figures
 
@@ -22,7 +23,7 @@ HEADROOM = 0.7  # plan machines at 70 % busy: bursts, deploys and a lost machine
 
 def run() -> str:
     ivr, notices = figures.load("ivr_voice"), figures.load("notices")
-    if ivr is None or notices is None:
+    if ivr is None or notices is None or "cpu_ms_per_request" not in ivr:
         return f"{TITLE}\n\nNot computed: run the `/ivr/voice` and notice benchmarks first.\n"
     return "\n".join([TITLE, "", _calls(ivr), "", _notices(notices), "", _limits(notices), ""])
 
@@ -31,24 +32,25 @@ def _machines(cores: float) -> int:
     return math.ceil(cores / (MACHINE_CORES * HEADROOM))
 
 
-def _calls(ivr: dict[str, float]) -> str:
-    core_ms = ivr["cores"] * 1000 / ivr["requests_per_s"]  # the whole machine, per request
+def _calls(ivr: dict[str, Any]) -> str:
     requests = CALLS_PER_S * WEBHOOKS_PER_CALL
-    cores = requests * core_ms / 1000
+    cpu = ivr["cpu_ms_per_request"]
+    web_cores = requests * cpu["web"] / 1000
+    pg_cores = requests * cpu["postgres"] / 1000
     return (
         f"**A burst of {CALLS_PER_S:,} calls a second.** Each call makes about"
         f" {WEBHOOKS_PER_CALL} webhooks over its life, so {requests:,} requests/s. One"
-        f" `/ivr/voice` costs at most {core_ms:.2f} core-ms here ({ivr['requests_per_s']:,.0f}"
-        f" requests/s on {ivr['cores']} cores, PostgreSQL and the load generator included), so"
-        f" the burst needs about {cores:.0f} cores of web processes: {_machines(cores)} machines"
-        f" of {MACHINE_CORES} cores at {HEADROOM:.0%} busy, each running gunicorn with the"
+        f" `/ivr/voice` costs {cpu['web']:.2f} ms of CPU in the web processes and"
+        f" {cpu['postgres']:.2f} ms in PostgreSQL (measured under load here, so cache"
+        " misses and the load generator's share included), so the burst needs about"
+        f" {web_cores:.0f} cores of web processes: {_machines(web_cores)} machines of"
+        f" {MACHINE_CORES} cores at {HEADROOM:.0%} busy, each running gunicorn with the"
         " committed settings (2 workers per core, 4 threads each) behind a load balancer."
         f" PostgreSQL then takes {requests:,} single-statement commits a second (one upsert"
-        " per webhook, group-committed): one well-provisioned primary does that, with a pooler"
-        " (PgBouncer in transaction mode) in front, since every web thread holds up to one"
-        " connection. That per-request cost is this machine's throughput divided out, and"
-        " the `/ivr/voice` section shows it is mostly waiting, not CPU: once that wait is"
-        " found, the same burst needs several times fewer web machines."
+        f" per webhook, group-committed), about {pg_cores:.1f} cores of CPU: one"
+        " well-provisioned primary with fast storage for the WAL. Every web thread holds up"
+        " to two connections, so count them (docs/operations.md, section 5) and put a pooler"
+        " in session mode in front if they exceed `max_connections`."
     )
 
 

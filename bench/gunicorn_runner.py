@@ -38,8 +38,10 @@ def worker_settings(env: Mapping[str, str]) -> str:
 
 
 @contextmanager
-def serving(app_spec: str, port: int, env: Mapping[str, str]) -> Iterator[None]:
-    """Run gunicorn for `app_spec` on 127.0.0.1:`port`; logs go to /dev/null; stop it after."""
+def serving(app_spec: str, port: int, env: Mapping[str, str]) -> Iterator[int]:
+    """Run gunicorn for `app_spec` on 127.0.0.1:`port`; logs go to /dev/null; stop it after.
+
+    Yields the process group of gunicorn and its workers (for bench/cpu_meter.py)."""
     command = [str(GUNICORN), "-c", str(CONFIG), "-b", f"127.0.0.1:{port}"]
     command += ["--access-logfile", "/dev/null", "--error-logfile", "/dev/null", app_spec]
     process = subprocess.Popen(
@@ -52,7 +54,7 @@ def serving(app_spec: str, port: int, env: Mapping[str, str]) -> Iterator[None]:
     )
     try:
         _wait_for_port(port, process)
-        yield
+        yield process.pid  # a new session: its id is the process group's
     finally:
         _stop(process)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .cpu_meter import CpuUse
 from .wrk import CONNECTIONS, THREADS, WrkResult
 
 TITLE = "## 1. `/ivr/voice` during an outage"
@@ -18,6 +19,7 @@ class Measured:
     result: WrkResult
     rows: int
     distinct_requests: int
+    cpu: CpuUse
 
     @property
     def valid(self) -> bool:
@@ -25,12 +27,36 @@ class Measured:
         return self.result.clean and not self.result.wraps and self.rows >= self.result.requests
 
 
+@dataclass(frozen=True)
+class Costs:
+    """CPU milliseconds per request on each side, Backline's and the baseline's."""
+
+    backline: CpuUse
+    baseline: CpuUse
+
+    @property
+    def ceiling(self) -> float:
+        """The best throughput ratio this machine allows while it is CPU-bound: Backline's web
+        processes as cheap as the bare app, plus PostgreSQL's work for the call row."""
+        base = _total(self.baseline)
+        return base / (base + self.backline.database)
+
+    @property
+    def predicted(self) -> float:
+        """The throughput ratio the CPU per request alone predicts."""
+        return _total(self.baseline) / _total(self.backline)
+
+
+def _total(cpu: CpuUse) -> float:
+    return cpu.server + cpu.database + cpu.load
+
+
 def missing_wrk_section() -> str:
     return f"{TITLE}\n\nNot measured: `wrk` is not installed (`apt-get install wrk`).\n"
 
 
 def report_section(
-    backline: Measured, baseline: WrkResult, workers: str, load_before: float
+    backline: Measured, baseline: WrkResult, costs: Costs, workers: str, load_before: float
 ) -> str:
     """The section: setup, figures, ratios against the targets, and what limits them."""
     ours = backline.result
@@ -55,9 +81,32 @@ def report_section(
             f"**{_verdict(p99 <= MAX_P99_RATIO)}**.",
             f"- Checks: {_checks(backline, baseline)}",
             "",
-            LIMITS,
+            *_cpu_table(costs),
+            "",
+            LIMITS.format(
+                ceiling=costs.ceiling,
+                predicted=costs.predicted,
+                database=costs.backline.database,
+                web=costs.backline.server,
+                bare=costs.baseline.server,
+            ),
         ]
     )
+
+
+def _cpu_table(costs: Costs) -> list[str]:
+    rows = [("Backline", costs.backline), ("bare Flask", costs.baseline)]
+    return [
+        "CPU per request, measured from /proc over the same runs (ms):",
+        "",
+        "| server | web processes | PostgreSQL | wrk | total |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {name} | {cpu.server:.2f} | {cpu.database:.2f} | {cpu.load:.2f} "
+            f"| {_total(cpu):.2f} |"
+            for name, cpu in rows
+        ),
+    ]
 
 
 def _setup(workers: str, load_before: float) -> str:
@@ -108,15 +157,17 @@ def _checks(backline: Measured, baseline: WrkResult) -> str:
     )
 
 
-LIMITS = """**What limits this figure.** Waiting, not Python's CPU. The call row is now one
-autocommitted `INSERT … ON CONFLICT (call_sid) DO UPDATE` with no pre-ping (one round trip
-instead of four), and in-process the whole request costs about 1 ms of CPU (the write 0.3 ms,
-the signature check, the snapshot lookup, the TwiML and one JSON log line the rest), which
-would allow several times this throughput. Under gunicorn the same request takes about 10 ms even
-alone on one keep-alive connection (the bare app: 0.5 ms), and a py-spy profile of that worker
-puts most of the time in psycopg waiting for PostgreSQL's answer to that single statement, and
-some in writing the response; the gunicorn workers are mostly idle under load. So the next
-step is to find where a request thread waits (scheduling next to the busy load generator,
-PostgreSQL's backend wake-up, or gthread's hand-off between its poller and worker threads),
-not to shave more CPU. wrk's keep-alive connections also spread unevenly over the workers, and
-the load generator, PostgreSQL and both servers share this machine's CPUs."""
+LIMITS = """**What limits this figure.** CPU: the load generator, PostgreSQL and both servers share
+this machine's cores and keep them busy, so throughput is the cores divided by the CPU each
+request costs everywhere; that alone predicts a ratio of {predicted:.2f}x. The bare app costs
+{bare:.2f} ms of CPU per request in its gunicorn processes; Backline's cost {web:.2f} ms there, and
+its call row costs PostgreSQL {database:.2f} ms more (the insert into six indexes, two foreign-key checks,
+the commit). Even if Backline's Python cost nothing beyond the bare app's, that row would cap
+the ratio at {ceiling:.2f}x on this machine: the 0.7x target needs PostgreSQL on other cores
+(as in production, see "Outgrowing one machine"), not only a cheaper web process.
+Where the web processes' CPU goes (py-spy, holding the GIL): about a quarter in the upsert
+through SQLAlchemy and psycopg, a tenth each in gunicorn's own request handling and in the
+signature check with form parsing, less in the JSON log line and Flask's request machinery.
+Already cut: the signature is one HMAC instead of twilio's two, the outage TwiML is rendered
+once per wording, the upsert is SQL text that psycopg prepares on the server, requests
+without a cookie skip the session, numbers are parsed once."""

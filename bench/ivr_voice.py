@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import figures
+from .cpu_meter import CpuUse, metered
 from .gunicorn_runner import free_port, serving, worker_settings
-from .ivr_report import Measured, missing_wrk_section, report_section
+from .ivr_report import Costs, Measured, missing_wrk_section, report_section
 from .ivr_requests import write_request_files
 from .ivr_setup import CALLER, SUBSCRIBER, backline_env, call_rows, prepare_backline
 from .wrk import THREADS, WrkResult, run_wrk, wrk_path
@@ -68,29 +69,32 @@ def run() -> str:
         bench = Bench(Path(tmp), port, backline_env(Path(tmp), port))
         prepare_backline(bench.env, bench.workdir)
         warm_up = bench.write_requests("warm-up", WARM_UP_REQUESTS)
-        baseline, measured = _baseline(bench, warm_up), _backline(bench, warm_up)
+        (baseline, baseline_cpu), measured = _baseline(bench, warm_up), _backline(bench, warm_up)
+    ours = measured.cpu.per_request(measured.result.requests)
     figures.save(
         "ivr_voice",
         requests_per_s=measured.result.per_second,
         baseline_requests_per_s=baseline.per_second,
         cores=len(os.sched_getaffinity(0)),
+        cpu_ms_per_request={"web": ours.server, "postgres": ours.database, "wrk": ours.load},
     )
-    return report_section(measured, baseline, worker_settings(bench.env), load_before)
+    costs = Costs(ours, baseline_cpu.per_request(baseline.requests))
+    return report_section(measured, baseline, costs, worker_settings(bench.env), load_before)
 
 
-def _baseline(bench: Bench, warm_up: Path) -> WrkResult:
+def _baseline(bench: Bench, warm_up: Path) -> tuple[WrkResult, CpuUse]:
     """The bare app, replaying the warm-up requests (it neither checks nor stores them)."""
-    with serving(BARE_APP, bench.port, bench.env):
+    with serving(BARE_APP, bench.port, bench.env) as group:
         bench.load(warm_up, WARM_UP_S)
-        return bench.load(warm_up, MEASURE_S)
+        return metered(group, lambda: bench.load(warm_up, MEASURE_S))
 
 
 def _backline(bench: Bench, warm_up: Path) -> Measured:
     """Backline, measured with requests it has never seen, and the call rows it committed."""
-    with serving(BACKLINE_APP, bench.port, bench.env):
+    with serving(BACKLINE_APP, bench.port, bench.env) as group:
         warm = bench.load(warm_up, WARM_UP_S)
         count = max(MIN_REQUESTS, int(warm.per_second * MEASURE_S * HEADROOM))
         fresh = bench.write_requests("measured", count)
         rows_before = call_rows()
-        result = bench.load(fresh, MEASURE_S)
-    return Measured(result, call_rows() - rows_before, count)
+        result, cpu = metered(group, lambda: bench.load(fresh, MEASURE_S))
+    return Measured(result, call_rows() - rows_before, count, cpu)

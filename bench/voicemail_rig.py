@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
 from app import migrate
-from app.database import build_engine
+from app.database import build_engine, normalise_database_url
 from app.jobs import redis_connection
 from app.models import Base
 from app.simulator.media_server import MediaServer, MediaState
@@ -101,6 +102,7 @@ def settings(instance: Path, smtp_port: int, media: MediaServer) -> dict[str, An
 
 def reset_stores(url: str = DATABASE_URL, redis_url: str = REDIS_URL) -> None:
     """Migrate the benchmark's database from scratch and empty its Redis database."""
+    ensure_database(url)
     engine = build_engine(url)
     with engine.begin() as connection:
         Base.metadata.drop_all(connection)
@@ -108,6 +110,19 @@ def reset_stores(url: str = DATABASE_URL, redis_url: str = REDIS_URL) -> None:
     engine.dispose()
     migrate.upgrade(url)
     redis_connection(redis_url).flushdb()
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's PostgreSQL database if this server does not have it yet."""
+    target = make_url(normalise_database_url(url))
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            known = "SELECT 1 FROM pg_database WHERE datname = :name"
+            if connection.scalar(text(known), {"name": target.database}) is None:
+                connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 @contextmanager

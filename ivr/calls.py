@@ -105,16 +105,21 @@ def _apply_note(payload: dict[str, Any]) -> None:
     fields = dict(payload)
     call_sid = fields.pop("call_sid")
     choice = fields.pop("menu_choice", None)
+    visit = fields.pop("menu_visit", None)
     if "ended_at" in fields and isinstance(fields["ended_at"], str):
         fields["ended_at"] = _parse_time(fields["ended_at"])
     if choice is None:
         upsert_call(call_sid, fields)
     else:
-        _append_choice(call_sid, choice, fields)
+        _append_choice(call_sid, choice, visit, fields)
 
 
-def _append_choice(call_sid: str, choice: str, fields: dict[str, Any]) -> None:
-    """Read, append, write: the choices list grows by one (a key press, so rare and cheap)."""
+def _append_choice(call_sid: str, choice: str, visit: int | None, fields: dict[str, Any]) -> None:
+    """Read, append, write: the choices list grows by one (a key press, so rare and cheap).
+
+    The same webhook applied twice (a replay from the pending store) records its key once:
+    a menu key lands at its visit's place, and the final "none" is never repeated.
+    """
     session = db.session()
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None:
@@ -122,12 +127,20 @@ def _append_choice(call_sid: str, choice: str, fields: dict[str, Any]) -> None:
         session.add(call)
     for name, value in fields.items():
         setattr(call, name, value)
-    call.menu_choices = [*(call.menu_choices or []), choice]
+    call.menu_choices = _with_choice(list(call.menu_choices or []), choice, visit)
     try:
         session.commit()
     except IntegrityError:  # the same CallSid raced in from a retried webhook
         session.rollback()
-        _append_choice(call_sid, choice, fields)
+        _append_choice(call_sid, choice, visit, fields)
+
+
+def _with_choice(choices: list[str], choice: str, visit: int | None) -> list[str]:
+    if visit is not None and visit < len(choices):
+        choices[visit] = choice
+    elif not (visit is None and choice == "none" and choices[-1:] == ["none"]):
+        choices.append(choice)
+    return choices
 
 
 @handles("primary-failure")

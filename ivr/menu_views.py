@@ -34,7 +34,8 @@ def menu() -> Response:
     ctx = call_context()
     visit = _visit()
     digit = request.form.get("Digits", "")
-    note_call(ctx.call_sid, menu_choice=digit.replace("\x00", "")[:MAX_CHOICE] or "none")
+    choice = digit.replace("\x00", "")[:MAX_CHOICE] or "none"
+    note_call(ctx.call_sid, menu_choice=choice, menu_visit=visit)
     if digit in ("", "1"):
         return as_twiml(twiml.record(ctx.caller))
     if digit == "2" and ctx.caller.has_backup:

@@ -81,6 +81,22 @@ def test_menu_choices_append_around_upserts(app: Any) -> None:
     assert call.outcome == "voicemail"
 
 
+def test_a_replayed_key_press_is_recorded_once(app: Any) -> None:
+    context = on_call_path(app)
+    try:
+        note_call(SID, outcome="ivr")
+        for _ in range(2):  # the pending store replays at least once: maybe twice
+            note_call(SID, menu_choice="3", menu_visit=0)
+        note_call(SID, menu_choice="9", menu_visit=1)
+        for _ in range(2):
+            note_call(SID, menu_choice="none")
+    finally:
+        context.pop()
+
+    [call] = rows()
+    assert call.menu_choices == ["3", "9", "none"]
+
+
 def test_a_subscriber_deleted_since_the_snapshot_does_not_cost_the_call_its_row(
     app: Any, subscriber: Any
 ) -> None:
