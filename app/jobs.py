@@ -21,6 +21,8 @@ import structlog
 from flask import Flask
 from rq import Queue, Retry
 
+from .redis_guard import GuardedRedis
+
 log = structlog.get_logger(__name__)
 
 P = ParamSpec("P")
@@ -49,11 +51,14 @@ def job(
 
 
 def redis_connection(url: str, socket_timeout: float | None = 2) -> redis.Redis:
-    """A Redis client with short timeouts: a Redis that refuses connections costs a webhook nothing.
+    """A Redis client with short timeouts and a circuit breaker (app/redis_guard.py): a Redis
+    that refuses connections costs a webhook nothing, and one that hangs costs one timeout.
 
-    The worker passes `socket_timeout=None`: it blocks on the queue for minutes by design.
+    The worker passes `socket_timeout=None` for rq's own connection: it blocks on the queue for
+    minutes by design, so it gets a plain client.
     """
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=socket_timeout)
+    client_class = GuardedRedis if socket_timeout else redis.Redis
+    return client_class.from_url(url, socket_connect_timeout=1, socket_timeout=socket_timeout)
 
 
 class RqBackend:
