@@ -81,13 +81,19 @@ class Directory:
         return found
 
     def invalidate(self) -> None:
-        """Forget every copy: call after committing a change to outages or subscribers."""
-        self._local.clear()
+        """Forget every copy: call after committing a change to outages or subscribers.
+
+        With Redis unreachable the shared version cannot move; this process owes the bump and
+        pays it as soon as Redis answers again (see `_LocalCopy.check_version`).
+        """
+        local = self._local
+        local.clear()
         client = redis_client()
         if client is not None:
             try:
                 client.incr(VERSION_KEY)
             except RedisError as exc:
+                local.bump_owed = True
                 log.error("could not invalidate the shared snapshot", error=str(exc))
 
 
@@ -102,6 +108,7 @@ class _LocalCopy:
         self.outages: list[OutageEntry] | None = None
         self.outages_at = 0.0
         self.subscribers: OrderedDict[str, tuple[SubscriberEntry | None, float]] = OrderedDict()
+        self.bump_owed = False  # a change committed while Redis could not be told
 
     def check_version(self) -> None:
         """Drop everything if another process changed outages or subscribers (via Redis)."""
@@ -110,6 +117,10 @@ class _LocalCopy:
         if client is None or now - self.version_checked < REFRESH_S:
             return
         try:
+            if self.bump_owed:
+                client.incr(VERSION_KEY)
+                self.bump_owed = False
+                log.info("told the other processes about a change made while Redis was away")
             version = int(client.get(VERSION_KEY) or 0)
         except RedisError:
             return  # keep serving what we have
