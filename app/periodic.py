@@ -23,6 +23,7 @@ from forwarding.sweeper import sweep_deliveries
 from voicemail.reconcile import reconcile_recordings
 from voicemail.sweeper import sweep_voicemails
 
+from .circuit import OUTAGE_ERRORS, DatabaseUnavailable
 from .detector import check_primary
 from .extensions import redis_client
 from .models import utcnow
@@ -105,9 +106,18 @@ class PeriodicRunner:
             return False
 
 
+# A job that fails because a service is down says so in one line: during an outage of the
+# database or Redis every job fails every round, and a traceback each time buries the log.
+UNAVAILABLE = (DatabaseUnavailable, *OUTAGE_ERRORS, RedisError, ConnectionError, TimeoutError)
+
+
 def _run(job: Periodic) -> None:
     try:
         job.run()
+    except UNAVAILABLE as exc:
+        reason = (str(exc).splitlines() or [""])[0]
+        log.error("periodic job failed: a service is unavailable", job=job.name, error=reason)
+        return
     except Exception:  # one failing job must not stop the others
         log.error("periodic job failed", job=job.name, exc_info=True)
         return
