@@ -28,7 +28,7 @@ log = structlog.get_logger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-QUEUES = ("voicemail", "email")
+QUEUES = ("voicemail", "email", "notices")  # a worker serves them in this order
 
 
 @dataclass(frozen=True)

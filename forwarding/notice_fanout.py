@@ -63,7 +63,7 @@ class Recipient:
     timezone: str | None = None
 
 
-@job("email", timeout=900, retry_intervals=(10, 30, 60, 300))
+@job("notices", timeout=900, retry_intervals=(10, 30, 60, 300))
 def fan_out_notice(notice_id: int) -> None:
     """Make every message of a released notice, then queue the emails in batches."""
     session = db.session()

@@ -50,7 +50,7 @@ class NoticeRetry(MailError):
     """Some messages of the batch failed transiently; the job's retry sends them again."""
 
 
-@job("email", timeout=300, retry_intervals=(10, 30, 60, 120, 300, 600))
+@job("notices", timeout=300, retry_intervals=(10, 30, 60, 120, 300, 600))
 def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
     """Send the pending notice emails with ids first_id..last_id."""
     session = db.session()

@@ -95,7 +95,7 @@ def body_for(message: NoticeMessage) -> str:
     return sms_body(message)
 
 
-@job("email", timeout=60, retry_intervals=(30, 120, 600))
+@job("notices", timeout=60, retry_intervals=(30, 120, 600))
 def resend_sms_on_fallback(message_id: int) -> None:
     """Resend, through the second provider, an SMS the status callback marked for it.
 
