@@ -11,10 +11,10 @@ from datetime import datetime
 
 import requests
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from .models import PrimaryFailure
+from .models import Call, PrimaryFailure
 
 log = structlog.get_logger(__name__)
 
@@ -65,8 +65,14 @@ def failures_since(session: Session, since: datetime) -> int:
     """How many failed calls counted as evidence after `since`.
 
     Calls, not rows: Twilio retrying a webhook, or anyone replaying a signed request (a
-    signature carries no timestamp), must not turn one failed call into several.
+    signature carries no timestamp), must not turn one failed call into several. A call that
+    was answered under an outage is explained by it: during a regional outage the calls of its
+    subscribers reach the Fallback URL, and must not make the detector announce a second
+    outage to everyone. Only failures no outage explains count.
     """
+    explained = select(Call.id).where(
+        Call.call_sid == PrimaryFailure.call_sid, Call.outage_id.is_not(None)
+    )
     calls = func.count(func.distinct(PrimaryFailure.call_sid))
-    query = select(calls).where(PrimaryFailure.at > since)
+    query = select(calls).where(PrimaryFailure.at > since, ~exists(explained))
     return int(session.scalar(query) or 0)

@@ -2,6 +2,8 @@
 
 - `token`: a real API token (`(row, secret)`), made the way `backline token create` makes one.
 - `api`: the test client speaking to /api/v1 with that token as a bearer token.
+- `subscribers`: four subscribers, two regions (us-west, eu-central) by two plans (premium,
+  basic), for the Alertmanager webhook tests.
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ def token(app: Flask) -> tuple[ApiToken, str]:
 @pytest.fixture
 def api(client: FlaskClient, token: tuple[ApiToken, str]) -> Api:
     return Api(client, token[1])
+
+
+@pytest.fixture
+def subscribers(subscriber: Any) -> None:
+    """Four subscribers: two regions by two plans."""
+    subscriber(number="+14155550100", region="us-west", plan="premium")
+    subscriber(number="+14155550101", region="us-west", plan="basic")
+    subscriber(number="+14155550102", region="eu-central", plan="premium")
+    subscriber(number="+14155550103", region="eu-central", plan="basic")
 
 
 def assert_error(response: TestResponse, status: int, *phrases: str) -> dict[str, Any]:

@@ -2,23 +2,22 @@
 
 Real stand-ins throughout: local files or S3 (moto, versioned bucket) for storage, the Twilio
 stand-in for recordings and transcriptions, a Maildir outbox written by the real email job.
+Storage or Twilio failing mid-purge is in test_purge_remote_failures.py.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from flask import Flask
 from sqlalchemy import func, select
 
 from app.config import ConfigError, load_settings
-from app.extensions import db, storage
+from app.extensions import db
 from app.models import (
     Call,
     Delivery,
@@ -28,10 +27,9 @@ from app.models import (
     VoicemailStatus,
     utcnow,
 )
-from app.periodic import PeriodicRunner
-from app.retention import PurgeIncomplete, purge_voicemails_periodically
 from app.simulator.media_server import MediaServer
 from forwarding.resend import ResendRefused, retryable
+from tests.app.purge_helpers import NUMBER
 from tests.app.retention_seed import (
     CALLER,
     Seeder,
@@ -40,16 +38,12 @@ from tests.app.retention_seed import (
     fresh,
     outbox_files,
     recording_path,
-    retention_app,
     twilio_deletes,
 )
-from tests.helpers import free_port
+from tests.conftest import Invoke
 from tests.support.aws import S3Server
 from voicemail.listen import listen_url
 from voicemail.storage_s3 import S3Storage
-
-NUMBER = "+14155550100"
-Invoke = Callable[..., Result]
 
 
 def missed_call(row: Subscriber, days_old: float) -> int:
@@ -66,32 +60,6 @@ def missed_call(row: Subscriber, days_old: float) -> int:
     db.session.add(call)
     db.session.commit()
     return call.id
-
-
-@pytest.fixture
-def outbox(app: Flask) -> Path:
-    return retention_app(app)
-
-
-@pytest.fixture
-def seed(media: MediaServer, outbox: Path) -> Seeder:
-    return Seeder(media)
-
-
-@pytest.fixture
-def sick_twilio(media: MediaServer) -> Iterator[dict[str, int]]:
-    """Paths the Twilio stand-in answers with an error status; cleared after the test."""
-    yield media.state.rest_errors
-    media.state.rest_errors.clear()
-
-
-@pytest.fixture
-def s3_storage(app: Flask, s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Storage:
-    """Audio in the versioned S3 bucket, under a prefix of this test's own."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3.url)
-    backend = S3Storage(s3.bucket, f"purge-{secrets.token_hex(4)}")
-    app.extensions["backline.storage"] = backend
-    return backend
 
 
 def test_purge_erases_every_copy_of_an_old_voicemail_and_keeps_its_row(
@@ -159,82 +127,6 @@ def test_every_s3_version_and_delete_marker_goes(
     listing = client.list_object_versions(Bucket=s3.bucket, Prefix=s3_storage.prefix)
     assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == []
     assert_purged(old, media)
-
-
-def test_storage_down_mid_purge_leaves_the_rest_for_the_next_run(
-    seed: Seeder, subscriber: Any, s3: S3Server, s3_storage: S3Storage, cli: Invoke, media: Any
-) -> None:
-    row = subscriber(NUMBER)
-    first, second = seed.voicemail(row, days_old=100), seed.voicemail(row, days_old=95)
-
-    with s3.down():
-        interrupted = cli("purge")
-
-    assert interrupted.exit_code == 1
-    assert "Failed (2): copies remain" in interrupted.stderr
-    assert f"voicemail {first.voicemail_id} ({first.recording_sid}): storage:" in interrupted.stderr
-    for seeded in (first, second):
-        voicemail = fresh(Voicemail, seeded.voicemail_id)
-        assert voicemail.purged_at is None and "storage" in (voicemail.purge_error or "")
-        assert voicemail.original_key  # still known: the next run deletes it
-        assert voicemail.caller_number is None and voicemail.transcription_text is None
-        assert voicemail.deleted_from_twilio_at is not None  # Twilio's part is done
-    deletes_so_far = len(twilio_deletes(media))
-
-    resumed = cli("purge")
-
-    assert resumed.exit_code == 0, resumed.output
-    assert "Purged 2 voicemail(s)" in resumed.output
-    assert_purged(first, media)
-    assert_purged(second, media)
-    assert len(twilio_deletes(media)) == deletes_so_far  # nothing at Twilio asked twice
-
-
-def test_twilio_answering_500_keeps_the_voicemail_unpurged_until_it_recovers(
-    seed: Seeder, subscriber: Any, media: MediaServer, sick_twilio: dict[str, int], cli: Invoke
-) -> None:
-    old = seed.voicemail(subscriber(NUMBER), days_old=100)
-    sick_twilio[recording_path(old.recording_sid)] = 500
-
-    failed = cli("purge")
-
-    assert failed.exit_code == 1
-    assert "Twilio: Twilio answered HTTP 500" in failed.stderr
-    voicemail = fresh(Voicemail, old.voicemail_id)
-    assert voicemail.purged_at is None and voicemail.deleted_from_twilio_at is None
-    assert not any(storage().exists(key) for key in old.keys)  # the other copies went
-
-    sick_twilio.clear()
-    assert cli("purge").exit_code == 0
-    assert_purged(old, media)
-
-
-def test_a_recording_twilio_no_longer_has_counts_as_deleted(
-    seed: Seeder, subscriber: Any, media: MediaServer, cli: Invoke
-) -> None:
-    old = seed.voicemail(subscriber(NUMBER), days_old=100)
-    media.state.recordings.pop(old.recording_sid)  # Twilio answers 404
-
-    result = cli("purge")
-
-    assert result.exit_code == 0, result.output
-    assert_purged(old, media)
-
-
-def test_twilio_unreachable_is_tried_three_times_then_left_for_the_next_run(
-    app: Flask, seed: Seeder, subscriber: Any, media: MediaServer, cli: Invoke
-) -> None:
-    row = subscriber(NUMBER)
-    voicemails = [seed.voicemail(row, days_old=100 - n, emailed=False) for n in range(4)]
-    app.config["TWILIO_API_URL"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-
-    result = cli("purge")
-
-    assert result.exit_code == 1
-    assert "Could not reach the Twilio API" in result.stderr
-    assert "not tried, after 3 failures in a row" in result.stderr
-    assert fresh(Voicemail, voicemails[3].voicemail_id).purge_error.startswith("Twilio: not tried")
-    assert all(fresh(Voicemail, v.voicemail_id).purged_at is None for v in voicemails)
 
 
 def test_a_rerun_is_idempotent(
@@ -305,19 +197,3 @@ def test_bad_older_than_values_get_a_clear_message(cli: Invoke, value: str, comp
 def test_a_bad_retention_setting_stops_start_up(value: str) -> None:
     with pytest.raises(ConfigError, match="BACKLINE_RETENTION_DAYS"):
         load_settings({"BACKLINE_ENV": "test", "BACKLINE_RETENTION_DAYS": value})
-
-
-def test_the_periodic_purge_runs_and_raises_while_copies_remain(
-    app: Flask, seed: Seeder, subscriber: Any, media: MediaServer, sick_twilio: dict[str, int]
-) -> None:
-    row = subscriber(NUMBER)
-    done, stuck = seed.voicemail(row, days_old=100), seed.voicemail(row, days_old=100)
-    sick_twilio[recording_path(stuck.recording_sid)] = 503
-
-    with pytest.raises(PurgeIncomplete, match=f"voicemail {stuck.voicemail_id}"):
-        purge_voicemails_periodically()
-
-    assert_purged(done, media)
-    sick_twilio.clear()
-    PeriodicRunner(app, exclusive=False).run_due()  # the job table includes the purge
-    assert_purged(stuck, media)

@@ -1,4 +1,4 @@
-"""/ivr/voice, the pass-through and its failover, asserted on parsed TwiML."""
+"""/ivr/voice answering during an outage: greeting, message, menu, recording and the call row."""
 
 from __future__ import annotations
 
@@ -8,24 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Call, OutageSource, OutageState, PrimaryFailure
+from app.models import Call
 from app.outages import update_outage
 from tests.conftest import PUBLIC_URL
+from tests.ivr.voice_helpers import MENU, fresh_call
 from tests.twiml import only, parse, said, verbs
-
-MENU = ["Say", "Say", "Gather", "Redirect"]
-
-
-def fresh_call() -> Call:
-    db.session.rollback()
-    call = db.session.scalar(select(Call))
-    assert call is not None
-    return call
-
-
-@pytest.fixture
-def primary(app: Any) -> None:
-    app.config["PRIMARY_SIP_DOMAIN"] = "sip.primary.example"
 
 
 def test_an_outage_greets_by_name_gives_the_message_and_offers_the_menu(
@@ -162,143 +149,6 @@ def test_the_most_recently_updated_outage_is_heard(
     db.session.commit()
     root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
     assert "Older outage, updated." in said(root)
-
-
-def test_calls_pass_through_to_the_primary_without_an_outage(
-    twilio: Any, subscriber: Any, primary: None
-) -> None:
-    subscriber(number="+14155550100")
-    root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
-    dial = only(root, "Dial")
-    assert (dial.get("answerOnBridge"), dial.get("timeout")) == ("true", "20")
-    assert dial.get("action") == f"{PUBLIC_URL}/ivr/dial-result"
-    assert only(dial, "Sip").text == "sip:+14155550100@sip.primary.example"
-
-
-def test_the_dial_timeout_is_configurable(
-    app: Any, twilio: Any, subscriber: Any, primary: None
-) -> None:
-    app.config["BACKLINE_DIAL_TIMEOUT"] = 12
-    subscriber(number="+14155550100")
-    root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
-    assert only(root, "Dial").get("timeout") == "12"
-
-
-def test_primary_forward_url_template_is_used_for_tel_targets(
-    app: Any, twilio: Any, subscriber: Any
-) -> None:
-    app.config["PRIMARY_FORWARD_URL"] = "tel:{number}"
-    subscriber(number="+14155550100")
-    root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
-    assert only(only(root, "Dial"), "Number").text == "+14155550100"
-
-
-def test_an_outage_elsewhere_does_not_touch_other_subscribers(
-    twilio: Any, subscriber: Any, outage: Any, primary: None
-) -> None:
-    subscriber(number="+14155550100", region="us-west")
-    outage(regions=["eu-west"])
-    assert verbs(parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))) == ["Dial"]
-
-
-@pytest.mark.parametrize(
-    ("source", "state", "answered_at_once"),
-    [
-        (OutageSource.ADMIN, OutageState.INVESTIGATING, True),
-        (OutageSource.ADMIN, OutageState.IDENTIFIED, True),
-        (OutageSource.ADMIN, OutageState.MONITORING, False),
-        (OutageSource.API, OutageState.INVESTIGATING, True),
-        (OutageSource.ALERTMANAGER, OutageState.INVESTIGATING, False),
-        (OutageSource.DETECTOR, OutageState.IDENTIFIED, False),
-    ],
-)
-def test_which_outages_answer_at_once_and_which_pass_through(
-    twilio: Any,
-    subscriber: Any,
-    outage: Any,
-    primary: None,
-    source: str,
-    state: str,
-    answered_at_once: bool,
-) -> None:
-    subscriber(number="+14155550100")
-    row = outage()
-    row.source, row.state = source, state
-    db.session.commit()
-    root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
-    assert (verbs(root) == MENU) is answered_at_once
-    assert (verbs(root) == ["Dial"]) is not answered_at_once
-
-
-def _dial_result(twilio: Any, status: str, sip: str | None = None) -> Any:
-    params = twilio.call_params("+14155550100")
-    twilio.post("/ivr/voice", params)
-    extra = {"DialCallStatus": status, **({"DialSipResponseCode": sip} if sip else {})}
-    return parse(twilio.post("/ivr/dial-result", {**params, **extra}))
-
-
-def _failures() -> int:
-    db.session.rollback()
-    return int(db.session.scalar(select(func.count()).select_from(PrimaryFailure)) or 0)
-
-
-@pytest.mark.parametrize(
-    ("status", "sip", "evidence"),
-    [
-        ("busy", None, False),
-        ("no-answer", None, False),
-        ("failed", "503", True),
-        ("failed", "500", True),
-        ("failed", "408", True),
-        ("failed", None, True),  # no response at all
-        ("failed", "404", False),
-        ("failed", "486", False),
-    ],
-)
-def test_a_failed_pass_through_fails_over_and_counts_only_real_failures(
-    twilio: Any, subscriber: Any, primary: None, status: str, sip: str | None, evidence: bool
-) -> None:
-    subscriber(number="+14155550100", name="Acme")
-    root = _dial_result(twilio, status, sip)
-    assert verbs(root) == ["Say", "Say", "Record", "Say", "Hangup"]
-    assert (
-        said(root)[0]
-        == "You have reached Acme. The person you are calling cannot take your call right now."
-    )
-    assert _failures() == (1 if evidence else 0)
-    call = fresh_call()
-    assert (call.dial_status, call.sip_code) == (status, int(sip) if sip else None)
-
-
-@pytest.mark.parametrize("status", ["completed", "answered", "canceled"])
-def test_a_connected_or_abandoned_pass_through_just_ends(
-    twilio: Any, subscriber: Any, primary: None, status: str
-) -> None:
-    subscriber(number="+14155550100")
-    assert verbs(_dial_result(twilio, status)) == ["Hangup"]
-    assert _failures() == 0
-
-
-def test_a_failed_pass_through_tries_the_backup_number_first(
-    twilio: Any, subscriber: Any, primary: None
-) -> None:
-    subscriber(number="+14155550100", backup_number="+14155550199")
-    root = _dial_result(twilio, "no-answer")
-    number = only(only(root, "Dial"), "Number")
-    assert number.text == "+14155550199"
-    assert number.get("url", "").startswith(f"{PUBLIC_URL}/ivr/screen?")
-
-
-def test_a_pass_through_outage_switches_to_the_ivr_when_the_dial_fails(
-    twilio: Any, subscriber: Any, outage: Any, primary: None
-) -> None:
-    subscriber(number="+14155550100")
-    row = outage(caller_message="Monitoring a fix.")
-    row.state = OutageState.MONITORING
-    db.session.commit()
-    root = _dial_result(twilio, "failed", "503")
-    assert verbs(root) == MENU
-    assert "Monitoring a fix." in said(root)
 
 
 def test_after_record_thanks_the_caller_and_hangs_up(twilio: Any, subscriber: Any) -> None:

@@ -1,12 +1,10 @@
-"""/metrics: Prometheus exposition behind the API's tokens, read from the database and Redis at
-scrape time, and still answering (with `backline_dependency_up` 0) when one of them is down."""
+"""/metrics: its tokens, and the figures read from the database, queues and heartbeats."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -15,25 +13,19 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from prometheus_client.parser import text_string_to_metric_families
-from werkzeug.test import TestResponse
 
-from app.circuit import CircuitBreaker
-from app.database import build_engine
 from app.extensions import db, jobs
 from app.jobs import job
 from app.models import Call, Delivery, Voicemail, utcnow
 from app.pending import keep
 from app.periodic import PERIODIC_JOBS, _run
-from app.tokens import create_token, revoke_token
+from app.tokens import revoke_token
 from tests.app.conftest import MakeApp
+from tests.app.metrics_helpers import samples, scrape, value
 from tests.conftest import REDIS_URL
 from tests.helpers import wait_until
-from tests.support.aws import S3Server
-from tests.support.dead_ends import SilentServer, refused_url
 from tests.support.twilio import ACCOUNT_SID
 
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 _release = threading.Event()
 
 
@@ -41,32 +33,6 @@ _release = threading.Event()
 def hold_the_queue(_n: int) -> None:
     """A job that runs until the test lets it go (or 10 s pass)."""
     _release.wait(10)
-
-
-@pytest.fixture
-def token(app: Flask) -> str:
-    _, secret = create_token(db.session(), "prometheus")
-    db.session.commit()
-    return secret
-
-
-def scrape(client: FlaskClient, secret: str | None, **headers: str) -> TestResponse:
-    if secret is not None:
-        headers["Authorization"] = f"Bearer {secret}"
-    return client.get("/metrics", headers=headers)
-
-
-def samples(response: TestResponse) -> Samples:
-    assert response.status_code == 200, response.text
-    found: Samples = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            found[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return found
-
-
-def value(found: Samples, name: str, **labels: str) -> float | None:
-    return found.get((name, frozenset(labels.items())))
 
 
 def test_no_token_gets_401_with_a_bearer_challenge(client: FlaskClient) -> None:
@@ -256,82 +222,6 @@ def test_rq_queue_depth_pending_entries_and_heartbeats_from_redis(
         found, "backline_periodic_job_last_success_timestamp_seconds", task="replay-pending"
     )
     assert last is not None and abs(time.time() - last) < 60
-
-
-@contextmanager
-def database_at(app: Flask, url: str) -> Iterator[None]:
-    """Point the app's engines at another database (down or hung); restore them afterwards."""
-    saved = {name: app.extensions[name] for name in ("backline.db", "backline.db.calls")}
-    db.session.remove()
-    for name in saved:
-        app.extensions[name] = build_engine(url)
-    try:
-        yield
-    finally:
-        for name in saved:
-            app.extensions[name].dispose()
-        db.session.remove()
-        app.extensions.update(saved)
-        app.extensions["backline.breaker"] = CircuitBreaker()
-
-
-def test_database_down_still_answers_with_what_is_available(
-    app: Flask, client: FlaskClient, token: str
-) -> None:
-    _, unseen = create_token(db.session(), "never-scraped-before")
-    db.session.commit()
-    assert scrape(client, token).status_code == 200  # this process has now seen the token
-    with database_at(app, refused_url("postgresql", "/backline")):
-        found = samples(scrape(client, token))
-        refused = scrape(client, unseen)
-    assert value(found, "backline_dependency_up", dependency="database") == 0
-    assert value(found, "backline_dependency_up", dependency="storage") == 1
-    assert not any(name == "backline_calls_total" for name, _ in found)
-    assert value(found, "backline_periodic_job_interval_seconds", task="replay-pending") == 5
-    # A token the process never saw cannot be checked now: 503, never a 500 nor a 401.
-    assert refused.status_code == 503
-    assert refused.headers["Retry-After"]
-    assert "database" in refused.get_json()["error"]
-
-
-def test_a_hung_database_is_bounded(app: Flask, client: FlaskClient, token: str) -> None:
-    assert scrape(client, token).status_code == 200
-    with SilentServer() as hung, database_at(app, hung.url("postgresql", "/backline")):
-        started = time.monotonic()
-        found = samples(scrape(client, token))
-        elapsed = time.monotonic() - started
-    assert value(found, "backline_dependency_up", dependency="database") == 0
-    assert elapsed < 4.5  # 1 s for the token, 2 s for the figures, and slack
-
-
-def test_redis_down_still_answers_with_what_is_available(
-    app: Flask, make_app: MakeApp, token: str
-) -> None:
-    broken = make_app(REDIS_URL=refused_url("redis", "/9"))
-    found = samples(scrape(broken.test_client(), token))
-    assert value(found, "backline_dependency_up", dependency="redis") == 0
-    assert value(found, "backline_dependency_up", dependency="database") == 1
-    assert not any(name == "backline_queue_jobs" for name, _ in found)
-    assert value(found, "backline_deliveries", state="pending") == 0
-
-
-def test_storage_down_still_answers_with_what_is_available(
-    app: Flask,
-    make_app: MakeApp,
-    token: str,
-    s3: S3Server,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3.url)
-    on_s3 = make_app(STORAGE_URL=f"s3://{s3.bucket}/metrics")
-    client = on_s3.test_client()
-    assert (
-        value(samples(scrape(client, token)), "backline_dependency_up", dependency="storage") == 1
-    )
-    with s3.down():
-        found = samples(scrape(client, token))
-    assert value(found, "backline_dependency_up", dependency="storage") == 0
-    assert value(found, "backline_dependency_up", dependency="database") == 1
 
 
 def test_openmetrics_when_the_scraper_asks_for_it(client: FlaskClient, token: str) -> None:

@@ -1,47 +1,20 @@
-"""`backline outage start|update|resolve|list`, driven through the real CLI, and `outage_for`."""
+"""`backline outage update|resolve|list` through the real CLI, the audit log, and `outage_for`."""
 
 from __future__ import annotations
 
-import os
 import re
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from click.testing import Result
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Outage, OutageEvent, OutageSource, OutageState
+from app.models import OutageEvent, OutageState
 from app.outages import outage_for
+from tests.app.outage_cli_helpers import assert_usage_error, fresh, start
 from tests.conftest import Invoke
-
-
-def fresh(outage_id: int) -> Outage:
-    """The outage as stored now (not as this session last saw it)."""
-    db.session.expire_all()
-    outage = db.session.get(Outage, outage_id)
-    assert outage is not None, f"no outage {outage_id}"
-    return outage
-
-
-def outage_count() -> int:
-    return int(db.session.scalar(select(func.count()).select_from(Outage)) or 0)
-
-
-def start(cli: Invoke, *args: str) -> Outage:
-    result = cli("outage", "start", *args)
-    assert result.exit_code == 0, result.output
-    return fresh(int(result.stdout.splitlines()[0]))
-
-
-def assert_usage_error(result: Result, *phrases: str) -> None:
-    assert result.exit_code == 2, result.output
-    for phrase in phrases:
-        assert phrase in result.stderr, result.stderr
-    assert "Traceback" not in result.output
 
 
 def assert_clear_error(result: Result, *phrases: str) -> None:
@@ -50,143 +23,6 @@ def assert_clear_error(result: Result, *phrases: str) -> None:
     for phrase in phrases:
         assert phrase in result.stderr, result.stderr
     assert "Traceback" not in result.output
-
-
-def test_start_prints_the_id_alone_first_and_the_outage_is_active(cli: Invoke) -> None:
-    result = cli("outage", "start", "--message", "Calls are down.", "--region", "us-west")
-
-    assert result.exit_code == 0, result.output
-    first = result.stdout.splitlines()[0]
-    assert re.fullmatch(r"\d+", first), first
-    outage = fresh(int(first))
-    assert outage.is_active
-    assert outage.state == OutageState.INVESTIGATING
-    assert outage.source == OutageSource.ADMIN
-    assert outage.caller_message == "Calls are down."
-    assert outage.subscriber_message == "Calls are down."
-    assert outage.scope_regions == ["us-west"]
-    assert (outage.scope_numbers, outage.scope_plans) == ([], [])
-    assert outage.etr is None
-    assert outage_count() == 1
-
-
-def test_separate_caller_and_subscriber_messages(cli: Invoke) -> None:
-    outage = start(cli, "--caller-message", "For callers.", "--subscriber-message", "For you.")
-
-    assert (outage.caller_message, outage.subscriber_message) == ("For callers.", "For you.")
-
-
-def test_repeated_values_are_alternatives_and_options_narrow_each_other(
-    cli: Invoke, subscriber: Any
-) -> None:
-    west_basic = subscriber(number="+14155550100", region="us-west", plan="basic")
-    east_basic = subscriber(number="+12125550142", region="us-east", plan="basic")
-    west_premium = subscriber(number="+14155550101", region="us-west", plan="premium")
-    eu_basic = subscriber(number="+33142685300", region="eu-west", plan="basic")
-    no_region = subscriber(number="+14155550102", plan="basic")
-
-    outage = start(
-        cli, "--message", "M", "--region", "us-west", "--region", "us-east", "--plan", "basic"
-    )
-
-    assert sorted(outage.scope_regions) == ["us-east", "us-west"]
-    assert outage.scope_plans == ["basic"]
-    assert outage.affects(west_basic)
-    assert outage.affects(east_basic)
-    assert not outage.affects(west_premium)
-    assert not outage.affects(eu_basic)
-    assert not outage.affects(no_region)
-
-
-def test_a_number_narrows_a_region(cli: Invoke, subscriber: Any) -> None:
-    inside = subscriber(number="+14155550100", region="us-west")
-    same_number_elsewhere_scope = subscriber(number="+12125550142", region="us-east")
-    other_in_region = subscriber(number="+14155550101", region="us-west")
-
-    outage = start(
-        cli,
-        "--message",
-        "M",
-        "--region",
-        "us-west",
-        "--number",
-        "+14155550100",
-        "--number",
-        "+12125550142",
-    )
-
-    assert outage.affects(inside)
-    assert not outage.affects(same_number_elsewhere_scope)
-    assert not outage.affects(other_in_region)
-
-
-def test_no_scope_option_means_everyone(cli: Invoke, subscriber: Any) -> None:
-    plain = subscriber(number="+14155550100")
-    placed = subscriber(number="+12125550142", region="us-east", plan="premium")
-
-    outage = start(cli, "--message", "M")
-
-    assert outage.covers_everyone
-    assert outage.affects(plain)
-    assert outage.affects(placed)
-
-
-@pytest.fixture
-def local_zone_not_utc() -> Iterator[None]:
-    """Run with a local time zone that is not UTC, so "no offset" cannot pass as local time."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "America/New_York"
-    time.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
-
-
-@pytest.mark.parametrize(
-    ("given", "stored"),
-    [
-        ("2030-01-01T10:00", datetime(2030, 1, 1, 10, 0, tzinfo=UTC)),
-        ("2030-01-01T10:00:00Z", datetime(2030, 1, 1, 10, 0, tzinfo=UTC)),
-        ("2030-01-01T10:00+02:00", datetime(2030, 1, 1, 8, 0, tzinfo=UTC)),
-    ],
-    ids=["no offset is UTC", "Z", "offset"],
-)
-def test_eta(cli: Invoke, local_zone_not_utc: None, given: str, stored: datetime) -> None:
-    outage = start(cli, "--message", "M", "--eta", given)
-
-    assert outage.etr == stored
-
-
-@pytest.mark.parametrize(
-    ("eta", "problem"),
-    [("2001-01-01T10:00", "in the past"), ("tomorrow at ten", "not an ISO 8601")],
-    ids=["past", "malformed"],
-)
-def test_a_bad_eta_is_a_usage_error(cli: Invoke, eta: str, problem: str) -> None:
-    result = cli("outage", "start", "--message", "M", "--eta", eta)
-
-    assert_usage_error(result, "--eta", problem)
-    assert outage_count() == 0
-
-
-def test_numbers_are_normalised(cli: Invoke) -> None:
-    outage = start(
-        cli, "--message", "M", "--number", "+1 (415) 555-0100", "--number", "+33 1 42 68 53 00"
-    )
-
-    assert sorted(outage.scope_numbers) == ["+14155550100", "+33142685300"]
-
-
-def test_a_bad_number_is_an_error(cli: Invoke) -> None:
-    result = cli(
-        "outage", "start", "--message", "M", "--number", "+14155550100", "--number", "555-0100"
-    )
-
-    assert_usage_error(result, "--number", "555-0100")
-    assert outage_count() == 0
 
 
 def test_update_needs_at_least_one_option(cli: Invoke, outage: Any) -> None:
