@@ -68,7 +68,8 @@ def _choices(values: type[StrEnum]) -> dict[str, Any]:
 
 IDEMPOTENCY = {
     "name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255},
-    "description": "A repeat with the same key and body returns the first outage with 200.",
+    "description": "A repeat with the same key and body within 7 days returns the first outage"
+    " with 200.",
 }  # fmt: skip
 CSV_BODY = {
     "requestBody": {

@@ -18,7 +18,7 @@ from sqlalchemy import Select, delete, or_, select
 
 from app.extensions import db
 from app.jobs import job
-from app.models import JobState, Voicemail, utcnow
+from app.models import IdempotencyKey, JobState, Voicemail, utcnow
 
 from .anonymise import anonymise_calls_before, anonymise_voicemail
 from .copies import CopyDeleter
@@ -33,6 +33,9 @@ PERIODIC_BUDGET_S = 10.0
 # Transcripts that arrived before their recording's callback wait in job_state under this
 # prefix (voicemail/transcription.py); one whose recording never came would wait for ever.
 EARLY_TRANSCRIPT_PREFIX = "early-transcript:"
+# An API client retries a POST within minutes; a week later the same Idempotency-Key is a
+# mistake or a new request, and the table must not grow for ever.
+IDEMPOTENCY_KEYS_KEPT = timedelta(days=7)
 
 
 def purge_expired(days: int | None = None, budget_s: float | None = None) -> PurgeReport:
@@ -50,6 +53,9 @@ def purge_expired(days: int | None = None, budget_s: float | None = None) -> Pur
         delete(JobState).where(
             JobState.name.startswith(EARLY_TRANSCRIPT_PREFIX), JobState.updated_at < cutoff
         )
+    )
+    db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_KEYS_KEPT)
     )
     db.session.commit()
     return report
