@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
+import redis
 import structlog
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -12,6 +14,10 @@ from rq import Queue, SimpleWorker
 
 from app.jobs import QUEUES, redis_connection
 from app.periodic import PeriodicRunner
+
+log = structlog.get_logger(__name__)
+
+MAX_WAIT_S = 30.0  # between tries while Redis is unreachable at start-up
 
 
 class AppWorker(SimpleWorker):
@@ -36,9 +42,30 @@ def worker(burst: bool) -> None:
         raise click.ClickException(
             "backline worker needs REDIS_URL. Without Redis, `backline serve` runs the jobs itself."
         )
+    _wait_for_redis(url)
     connection = redis_connection(url, socket_timeout=None)
     queues = [Queue(name, connection=connection) for name in QUEUES]
     rq_worker = AppWorker(queues, connection=connection)
     rq_worker.app = app
     PeriodicRunner(app, exclusive=True).start()
     rq_worker.work(burst=burst, with_scheduler=True)
+
+
+def _wait_for_redis(url: str) -> None:
+    """Start only once Redis answers, trying again after 1, 2, 4 … 30 s.
+
+    Exiting instead would leave the process manager to restart it, and some (Heroku among them)
+    wait longer and longer between restarts of a process that keeps crashing: the worker would
+    then come back minutes after Redis did.
+    """
+    probe = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+    delay = 1.0
+    while True:
+        try:
+            probe.ping()
+            break
+        except redis.RedisError as exc:
+            log.warning("Redis is not answering; waiting for it", retry_in_s=delay, error=str(exc))
+            time.sleep(delay)
+            delay = min(delay * 2, MAX_WAIT_S)
+    probe.close()

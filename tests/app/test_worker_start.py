@@ -1,0 +1,63 @@
+"""A worker started while Redis is down waits for it, then serves the queues."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+from rq import Worker
+
+from tests.conftest import settings_env
+from tests.helpers import free_port, require_program, wait_until
+
+
+def start(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, start_new_session=True, **kwargs)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_a_worker_started_before_redis_waits_then_serves(
+    settings: dict[str, Any], tmp_path: Path
+) -> None:
+    server = require_program("redis-server")
+    port = free_port()
+    env = {
+        **settings_env(settings),
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",  # not the suite's database
+    }
+    log = tmp_path / "worker.log"
+    with log.open("ab") as output:
+        command = [sys.executable, "-m", "app.cli", "worker"]
+        worker = start(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "Redis is not answering; waiting for it" in log.read_text())
+        time.sleep(1.5)
+        assert worker.poll() is None, log.read_text()  # still waiting, not exited
+
+        options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        redis_server = start([server, *options], stdout=subprocess.DEVNULL)
+        try:
+            client = redis.Redis(port=port)
+            wait_until(lambda: Worker.all(connection=client), timeout=40)
+            assert worker.poll() is None, log.read_text()
+        finally:
+            stop(worker)
+            stop(redis_server)
+    finally:
+        stop(worker)
