@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -122,6 +123,38 @@ def _apply(raw: bytes | str) -> bool:
         log.error("pending entry cannot be applied; set aside", exc_info=True)
         return False
     return True
+
+
+def purge_set_aside(before: datetime) -> int:
+    """Delete set-aside entries kept before `before` (retention: they hold callers' numbers).
+
+    Set aside means no handler could ever apply them; an operator had until then to look.
+    """
+    removed = 0
+    client = redis_client()
+    if client is not None:
+        try:
+            for raw in client.lrange(DEAD_REDIS_KEY, 0, -1):
+                if _kept_at(raw) < before:
+                    removed += int(client.lrem(DEAD_REDIS_KEY, 1, raw))  # type: ignore[arg-type]
+        except RedisError as exc:
+            log.warning("set-aside entries in Redis not purged", error=str(exc))
+    cutoff_ns = int(before.timestamp() * 1e9)
+    for key in storage().list(DEAD_PREFIX):
+        name = key.removeprefix(DEAD_PREFIX)
+        stamp = name.split("-", 1)[0]
+        if stamp.isdigit() and int(stamp) < cutoff_ns:
+            storage().delete(key)
+            removed += 1
+    return removed
+
+
+def _kept_at(raw: bytes | str) -> datetime:
+    """When an entry was kept; an unreadable one counts as old (it can only be deleted)."""
+    try:
+        return datetime.fromisoformat(json.loads(raw)["at"])
+    except (ValueError, KeyError, TypeError):
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def pending_count() -> int:

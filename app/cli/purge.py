@@ -65,6 +65,10 @@ def _print(report: PurgeReport, days: int) -> None:
     click.echo(
         f"Anonymised the callers of {report.calls_anonymised} more call(s) made before {cutoff}."
     )
+    if report.set_aside_purged:
+        click.echo(
+            f"Deleted {report.set_aside_purged} set-aside pending entr(ies) kept before {cutoff}."
+        )
     waiting = report.with_result(Result.WAITING)
     if waiting:
         click.echo(f"Not purged yet, still in flight ({len(waiting)}; a later run purges them):")

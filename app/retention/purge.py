@@ -19,6 +19,7 @@ from sqlalchemy import Select, delete, or_, select
 from app.extensions import db
 from app.jobs import job
 from app.models import IdempotencyKey, JobState, Voicemail, utcnow
+from app.pending import purge_set_aside
 
 from .anonymise import anonymise_calls_before, anonymise_voicemail
 from .copies import CopyDeleter
@@ -58,6 +59,7 @@ def purge_expired(days: int | None = None, budget_s: float | None = None) -> Pur
         delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - IDEMPOTENCY_KEYS_KEPT)
     )
     db.session.commit()
+    report.set_aside_purged = purge_set_aside(cutoff)
     return report
 
 
@@ -65,7 +67,7 @@ def purge_voicemails_periodically() -> None:
     """The periodic purge, in slices of PERIODIC_BUDGET_S; raises when copies remain, so the
     failure is logged and the heartbeat goes stale."""
     report = purge_expired(budget_s=PERIODIC_BUDGET_S)
-    if report.outcomes or report.calls_anonymised:
+    if report.outcomes or report.calls_anonymised or report.set_aside_purged:
         log.info("retention purge", summary=report.summary())
     report.raise_if_incomplete()
 

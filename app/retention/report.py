@@ -36,6 +36,7 @@ class PurgeReport:
     cutoff: datetime | None  # voicemails recorded before it were due; None: erasures only
     outcomes: list[Outcome] = field(default_factory=list)
     calls_anonymised: int = 0
+    set_aside_purged: int = 0  # pending entries no handler could apply, kept past the cutoff
     unreached: int = 0  # due, but the run's time was up: the next run goes on with them
 
     def with_result(self, result: Result) -> list[Outcome]:
@@ -52,7 +53,8 @@ class PurgeReport:
         return (
             f"{counts[Result.PURGED]} voicemail(s) purged, {counts[Result.WAITING]} waiting, "
             f"{counts[Result.FAILED]} failed, {self.unreached} left for the next run; "
-            f"{self.calls_anonymised} call(s) anonymised"
+            f"{self.calls_anonymised} call(s) anonymised, "
+            f"{self.set_aside_purged} set-aside pending entr(ies) deleted"
         )
 
     def raise_if_incomplete(self) -> None:

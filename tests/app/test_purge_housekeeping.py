@@ -1,15 +1,18 @@
-"""The purge also empties the bookkeeping tables that would otherwise grow for ever."""
+"""The purge also empties the bookkeeping that would otherwise grow, or keep numbers, for ever."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, redis_client, storage
 from app.models import IdempotencyKey, utcnow
+from app.pending import DEAD_PREFIX, DEAD_REDIS_KEY
 from app.retention.purge import IDEMPOTENCY_KEYS_KEPT, purge_expired
 
 
@@ -29,3 +32,28 @@ def test_idempotency_keys_older_than_a_week_go_and_recent_ones_stay(
     purge_expired()
 
     assert list(db.session.scalars(select(IdempotencyKey.key))) == ["recent"]
+
+
+def set_aside_record(kept_at: datetime) -> str:
+    payload = {"call_sid": "CA" + "5" * 32, "from_number": "+12125550123"}
+    return json.dumps({"kind": "unknown-kind", "at": kept_at.isoformat(), "payload": payload})
+
+
+def test_set_aside_pending_entries_older_than_the_cutoff_go(app: Flask) -> None:
+    old, recent = utcnow() - timedelta(days=400), utcnow()
+    for kept_at in (old, recent):
+        stamp = int(kept_at.timestamp() * 1e9)
+        key = f"{DEAD_PREFIX}{stamp:020d}-{uuid.uuid4().hex}.json"
+        storage().put(key, set_aside_record(kept_at).encode(), "application/json")
+    client = redis_client()
+    if client is not None:
+        client.rpush(DEAD_REDIS_KEY, set_aside_record(old), set_aside_record(recent), b"not json")
+
+    report = purge_expired(days=30)
+
+    [left] = storage().list(DEAD_PREFIX)
+    assert left.startswith(f"{DEAD_PREFIX}{int(recent.timestamp() * 1e9):020d}")
+    if client is not None:
+        [kept] = client.lrange(DEAD_REDIS_KEY, 0, -1)
+        assert json.loads(kept)["at"] == recent.isoformat()
+    assert report.set_aside_purged == (1 if client is None else 3)
