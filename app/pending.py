@@ -140,12 +140,14 @@ def purge_set_aside(before: datetime) -> int:
         except RedisError as exc:
             log.warning("set-aside entries in Redis not purged", error=str(exc))
     cutoff_ns = int(before.timestamp() * 1e9)
-    for key in storage().list(DEAD_PREFIX):
-        name = key.removeprefix(DEAD_PREFIX)
-        stamp = name.split("-", 1)[0]
-        if stamp.isdigit() and int(stamp) < cutoff_ns:
-            storage().delete(key)
-            removed += 1
+    try:
+        for key in storage().list(DEAD_PREFIX):
+            stamp = key.removeprefix(DEAD_PREFIX).split("-", 1)[0]
+            if stamp.isdigit() and int(stamp) < cutoff_ns:
+                storage().delete(key)
+                removed += 1
+    except StorageError as exc:  # the next run tries again
+        log.warning("set-aside entries in storage not purged", error=str(exc))
     return removed
 
 
