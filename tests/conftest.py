@@ -31,23 +31,18 @@ from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from app import create_app, migrate
 from app.cli import main
 from app.database import build_engine
-from app.extensions import db, jobs, redis_client
-from app.limits import REDIS_KEY_PREFIX as LIMITS_KEY_PREFIX
+from app.extensions import db, jobs
 from app.models import Base, Outage, Subscriber
 from app.outages import Scope, start_outage
-from app.pending import DEAD_REDIS_KEY as DEAD_PENDING_KEY
-from app.pending import REDIS_KEY as PENDING_KEY
-from app.periodic import HEARTBEATS_KEY
 from app.simulator.media_server import MediaServer, MediaState
 from app.simulator.messages_api import SmsScript
 from app.snapshot import directory
-from tests.helpers import free_port
-from tests.support.app_state import dispose_engines, settle
+from tests.helpers import free_port, settings_env
+from tests.support.app_state import dispose_engines, empty_redis_state, empty_tables, settle
 from tests.support.aws import S3Server, SesServer, SnsServer, dummy_aws_credentials
 from tests.support.smtp import RelaySink, SmtpSink
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, TwilioHelper
@@ -103,14 +98,6 @@ def settings(
     }
 
 
-def settings_env(settings: dict[str, Any]) -> dict[str, str]:
-    """The environment a Backline subprocess needs to run with the test settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKLINE_", "TWILIO_"))}
-    env.update({k: str(v) for k, v in settings.items() if v is not None})
-    env["FLASK_SKIP_DOTENV"] = "1"  # a stray .env above the temp dir must not configure it
-    return env
-
-
 @pytest.fixture(scope="session")
 def database(settings: dict[str, Any]) -> str:
     """Drop whatever the test database holds and migrate it from scratch."""
@@ -153,43 +140,6 @@ def worker_process(
         process.wait(timeout=10)
 
 
-def _empty_redis_state() -> None:
-    client = redis_client()
-    if client is not None:
-        client.delete(PENDING_KEY, DEAD_PENDING_KEY, HEARTBEATS_KEY)
-        stale = list(client.scan_iter("backline:status-renewal:*"))  # throttle marks
-        stale += client.scan_iter(f"{LIMITS_KEY_PREFIX}:*")  # rate limit counters
-        if stale:
-            client.delete(*stale)
-
-
-def _empty_tables(attempts: int = 5) -> None:
-    """Empty every table and restart the ids (tests may expect outage 1).
-
-    DELETE, not TRUNCATE: on these nearly empty tables it takes a few milliseconds where
-    TRUNCATE takes over 100, and it takes no lock the worker's periodic jobs could deadlock on.
-    """
-    session = db.session()
-    for attempt in range(attempts):
-        try:
-            for table in reversed(Base.metadata.sorted_tables):
-                session.execute(table.delete())
-            if db.engine.dialect.name == "postgresql":
-                session.execute(
-                    text(
-                        "SELECT setval(c.oid, 1, false) FROM pg_class c "
-                        "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
-                    )
-                )
-            session.commit()  # SQLite reuses ids of deleted rows by itself
-            return
-        except OperationalError:  # a deadlock with a periodic job of the worker
-            session.rollback()
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2)
-
-
 @pytest.fixture
 def app(
     settings: dict[str, Any],
@@ -200,9 +150,9 @@ def app(
 ) -> Iterator[Flask]:
     app = create_app(settings)
     with app.app_context():
-        _empty_tables()
+        empty_tables()
         directory.invalidate()  # raw SQL bypasses the ORM events that normally do this
-        _empty_redis_state()
+        empty_redis_state()
     smtp.clear()
     media.state.recordings.clear()
     media.state.calls.clear()

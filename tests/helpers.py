@@ -11,7 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -140,3 +140,11 @@ def make_certificate(host: str = "127.0.0.1", days: int = 30) -> tuple[bytes, by
         serialization.NoEncryption(),
     )
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def settings_env(settings: dict[str, Any]) -> dict[str, str]:
+    """The environment a Backline subprocess needs to run with the test settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKLINE_", "TWILIO_"))}
+    env.update({k: str(v) for k, v in settings.items() if v is not None})
+    env["FLASK_SKIP_DOTENV"] = "1"  # a stray .env above the temp dir must not configure it
+    return env

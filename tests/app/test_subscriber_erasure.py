@@ -35,21 +35,10 @@ from tests.app.retention_seed import (
     fresh,
     outbox_files,
     recording_path,
-    retention_app,
 )
 from tests.helpers import wait_until
 
 NUMBER, OTHER = "+14155550100", "+14155550101"
-
-
-@pytest.fixture
-def outbox(app: Flask) -> Path:
-    return retention_app(app)
-
-
-@pytest.fixture
-def seed(media: MediaServer, outbox: Path) -> Seeder:
-    return Seeder(media)
 
 
 @pytest.fixture

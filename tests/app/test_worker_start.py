@@ -13,8 +13,7 @@ from typing import Any
 import redis
 from rq import Worker
 
-from tests.conftest import settings_env
-from tests.helpers import free_port, require_program, wait_until
+from tests.helpers import free_port, require_program, settings_env, wait_until
 
 
 def start(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:

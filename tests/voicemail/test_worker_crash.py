@@ -17,8 +17,8 @@ from flask import Flask
 
 from app import create_app
 from app.jobs import redis_connection
-from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper, settings_env
-from tests.helpers import wait_until
+from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
+from tests.helpers import settings_env, wait_until
 
 pytestmark = [
     pytest.mark.slow,
