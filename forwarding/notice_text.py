@@ -31,6 +31,11 @@ SUBJECTS = {
     NoticeKind.RESOLVE: "Resolved: your phone service is back (calls you received meanwhile)",
     NoticeKind.REPORT: "What happened: our report on the recent service disruption",
 }
+# A preview (`outage start --dry-run`) signs no link for anyone: these stand in for them.
+PREVIEW_LINKS = {
+    "status_url": "[their private status page link]",
+    "unsubscribe_url": "[their unsubscribe link]",
+}
 SMS_NUMBERS_SHOWN = 2
 EMAIL_NUMBERS_SHOWN = 50
 
@@ -63,6 +68,12 @@ def compose_email(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> 
     email["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return email
+
+
+def preview_email(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> tuple[str, str]:
+    """The subject and plain text of one notice email, its personal links left as placeholders."""
+    values = {**_values(notice, message, facts), **PREVIEW_LINKS}
+    return SUBJECTS[NoticeKind(notice.kind)], _templates.get_template("notice.txt").render(values)
 
 
 def sms_body(message: NoticeMessage, facts: BatchFacts | None = None) -> str:
