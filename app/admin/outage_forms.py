@@ -108,7 +108,7 @@ class StartOutageForm(FlaskForm):
     plans = CheckboxesField("Plans", choices=[])
     numbers = TextAreaField(
         "Subscriber numbers",
-        description="One a line, international form (+14155550100). Optional.",
+        description="One a line, international form (+14155550100).",
         validators=[Length(max=MAX_SCOPE_NUMBERS * 40)],
     )
     everyone = BooleanField("Every subscriber", description="The only way to reach everyone.")
