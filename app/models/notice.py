@@ -46,6 +46,9 @@ class MessageState(enum.StrEnum):
     DELIVERED = "delivered"  # an SMS the carrier confirmed
     FAILED = "failed"  # the providers gave up
     REFUSED = "refused"  # final, recipient-level: opted out, unsubscribed, landline, unreachable
+    # Final: by its turn to go, nothing in it was true and new any more (another outage still
+    # covers its numbers, or another notice tells them); see app.coverage.
+    WITHDRAWN = "withdrawn"
 
 
 OPEN_MESSAGE_STATES = (MessageState.PENDING, MessageState.SENDING)
