@@ -57,14 +57,15 @@ EXPLANATIONS = {
 def alert_fallback_not_counted(cause: str, error_code: str | None, error_url: str | None) -> None:
     """Email the admins about fallback requests of one cause and code, once per window.
 
-    A send that fails gives the window back and raises, so that a retry sends it.
+    Idempotent within the window: a repeat finds it taken and sends nothing. A send that fails
+    gives the window back and raises, so that a retry sends it.
     """
     config = current_app.config
     if not config.get("ADMIN_EMAIL"):
         log.error("fallback requests not counted and ADMIN_EMAIL is unset; nobody alerted")
         return
     subject = f"fallback.{cause}.{error_code or 'none'}"
-    minutes = int(config["BACKLINE_FALLBACK_ALERT_MINUTES"])
+    minutes = max(1, int(config["BACKLINE_FALLBACK_ALERT_MINUTES"]))
     if not claim_alert(subject, minutes * 60):
         log.info("fallback alert already sent in this window", cause=cause, error_code=error_code)
         return
