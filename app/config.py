@@ -74,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_SCHEDULER_LOCK_SECONDS": 30,  # a dead worker's hold on the periodic jobs lapses
     "BACKLINE_FALLBACK_URL": None,  # the Fallback URL `twilio configure` sets; default ours
     "BACKLINE_CONNECT_OVERRIDES": "ct=1000&rt=2000",  # Twilio fails over to the Fallback URL in ~3 s
+    "BACKLINE_FALLBACK_ALERT_MINUTES": 15,  # one admin alert per fallback error code this often
     "BACKLINE_LOG_FORMAT": None,
     "PRIMARY_HEALTH_URL": None,  # the detector probes it; unset, only failed calls count
     "BACKLINE_DETECTOR_OPEN_AFTER": 3,  # probes in a row that must fail before an outage opens
@@ -111,6 +112,7 @@ INTEGER_SETTINGS = (
     "BACKLINE_TRANSCRIPTION_WAIT_SECONDS",
     "BACKLINE_RETENTION_DAYS",
     "BACKLINE_SCHEDULER_LOCK_SECONDS",
+    "BACKLINE_FALLBACK_ALERT_MINUTES",
     "BACKLINE_DETECTOR_OPEN_AFTER",
     "BACKLINE_DETECTOR_FAILURES",
     "BACKLINE_DETECTOR_WINDOW_SECONDS",

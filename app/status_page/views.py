@@ -16,11 +16,12 @@ from flask.blueprints import BlueprintSetupState
 from app.circuit import DatabaseUnavailable
 from app.extensions import db, jobs
 from app.links import LinkInvalid, StatusClaim, read_status_token
+from app.local_marks import LocalMarks
 from app.twilio_signature import public_url
 
 from .history import live_subscribers, status_view
 from .tasks import email_status_link
-from .throttle import EXTENSION, LocalMarks, may_renew
+from .throttle import EXTENSION, may_renew
 
 log = structlog.get_logger(__name__)
 
