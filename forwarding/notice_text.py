@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import Message
-from email.utils import formatdate, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,7 +21,7 @@ from app.models import Channel, Notice, NoticeKind, NoticeMessage
 from app.phone import display
 
 from .notice_facts import BatchFacts, Summary
-from .notice_mime import alternative, header, sender
+from .notice_mime import alternative, header, identify, sender
 from .voicemail_email import format_duration
 
 SUBJECTS = {
@@ -57,8 +56,7 @@ def compose_email(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> 
     email["Subject"] = header(SUBJECTS[NoticeKind(notice.kind)])
     email["From"] = sender(mail_from)
     email["To"] = header(message.address)
-    email["Date"] = formatdate(usegmt=True)
-    email["Message-ID"] = notice_message_id(message, mail_from)
+    identify(email, (notice.id, message.id), message.random_id, message.created_at, mail_from)
     email["Auto-Submitted"] = "auto-generated"
     email["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -77,12 +75,6 @@ def sms_body(message: NoticeMessage, facts: BatchFacts | None = None) -> str:
         facts = load_facts(db.session(), notice.outage_id, set(message.subscriber_ids), wanted)
     values = _values(notice, message, facts)
     return _templates.get_template("notice.sms.txt").render(values).strip()
-
-
-def notice_message_id(message: NoticeMessage, mail_from: str) -> str:
-    """Fixed per message, so a resend inside the duplicate window is recognisable."""
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"
-    return f"<notice.{message.notice_id}.{message.id}@{domain}>"
 
 
 def _values(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> dict[str, Any]:
