@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from app.extensions import db, jobs, storage
 from app.jobs import job
-from app.models import Delivery, DeliveryState, Subscriber, Voicemail, VoicemailStatus, utcnow
+from app.models import OWED_STATES, Delivery, Subscriber, Voicemail, VoicemailStatus, utcnow
 
 from . import transcription
 from .attribution import attribute_unknown_call
@@ -158,5 +158,5 @@ def _queue_deliveries(voicemail: Voicemail) -> None:
     from forwarding.tasks import send_voicemail_email
 
     for delivery in voicemail.deliveries:
-        if delivery.state in (DeliveryState.PENDING, DeliveryState.SENDING):
+        if delivery.state in OWED_STATES:
             jobs.enqueue(send_voicemail_email, delivery.id)
