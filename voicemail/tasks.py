@@ -112,7 +112,10 @@ def _claim(voicemail: Voicemail, status: VoicemailStatus) -> bool:
 
 def _download(voicemail: Voicemail) -> bytes:
     config = current_app.config
-    url = recording_url(config["TWILIO_API_URL"], voicemail.account_sid, voicemail.recording_sid)
+    # Our account as configured: the callback's AccountSid was checked to name it (in any case).
+    url = recording_url(
+        config["TWILIO_API_URL"], config["TWILIO_ACCOUNT_SID"], voicemail.recording_sid
+    )
     policy = DownloadPolicy(
         allowed_hosts=parse_allowed_hosts(config["BACKLINE_RECORDING_HOSTS"]),
         max_bytes=config["BACKLINE_RECORDING_MAX_BYTES"],
