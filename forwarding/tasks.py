@@ -53,22 +53,22 @@ def send_voicemail_email(delivery_id: int) -> None:
         recording_sid=voicemail.recording_sid, call_sid=voicemail.call_sid, delivery_id=delivery_id
     )
     message = compose(delivery, _context(delivery), current_app.config["MAIL_FROM"])
-    way = route(delivery)
-    attempt = begin_attempt(delivery, way.provider.name, message["Message-ID"])
+    chosen = route(delivery)
+    attempt = begin_attempt(delivery, chosen.provider.name, message["Message-ID"])
     if attempt is None:
         log.info("another job claimed this delivery first")
         return
     try:
-        answer = way.provider.send(message)
+        answer = chosen.provider.send(message)
     except PermanentMailError as exc:
         finish_attempt(delivery, attempt, AttemptOutcome.PERMANENT, str(exc))
-        _refused(delivery, attempt, way.provider)
+        _refused(delivery, attempt, chosen.provider)
         return
     except MailError as exc:
         finish_attempt(delivery, attempt, AttemptOutcome.TRANSIENT, str(exc))
         raise
     finish_attempt(delivery, attempt, AttemptOutcome.ACCEPTED, answer)
-    if way.probing:
+    if chosen.probing:
         log.warning("mail provider accepts again; sending what waited", provider=attempt.provider)
         _queue(delayed_deliveries())
 
