@@ -45,7 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": None,
     "MAIL_FALLBACK_URL": None,  # ses://REGION or smtp://…: used after repeated SMTP failure
     "BACKLINE_MAIL_FALLBACK_AFTER": 3,  # failed attempts on the primary before the fallback
-    "BACKLINE_MAX_DELIVERY_ATTEMPTS": 12,  # then the delivery is failed and the admins alerted
+    "BACKLINE_MAX_DELIVERY_ATTEMPTS": 12,  # notice emails only: then failed; voicemails never
+    # Different recipients a provider refuses with a 5xx within the window, nothing accepted in
+    # between, that show it is refusing everyone (its problem: they are retried, admins alerted).
+    "BACKLINE_MAIL_PROVIDER_REFUSALS": 5,
+    "BACKLINE_MAIL_PROVIDER_WINDOW_SECONDS": 900,
     "BACKLINE_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # larger MP3s get a listen link only
     "BACKLINE_SES_TOPIC_ARNS": None,  # comma-separated; SES events from other topics get 403
     "BACKLINE_SNS_URL_PATTERN": None,  # tests only: ignored in production (AWS hosts only)
@@ -100,6 +104,8 @@ DEFAULTS: dict[str, Any] = {
 INTEGER_SETTINGS = (
     "BACKLINE_MAIL_FALLBACK_AFTER",
     "BACKLINE_MAX_DELIVERY_ATTEMPTS",
+    "BACKLINE_MAIL_PROVIDER_REFUSALS",
+    "BACKLINE_MAIL_PROVIDER_WINDOW_SECONDS",
     "BACKLINE_ATTACHMENT_MAX_BYTES",
     "BACKLINE_RECORDING_MAX_BYTES",
     "BACKLINE_RECORD_MAX_LENGTH",

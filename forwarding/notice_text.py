@@ -8,7 +8,6 @@ notice_values. A message left with nothing true to say is not rendered at all (N
 from __future__ import annotations
 
 from email.message import Message
-from email.utils import formatdate, parseaddr
 from typing import Any
 
 from flask import current_app
@@ -17,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from app.models import Notice, NoticeKind, NoticeMessage
 
 from .notice_facts import BatchFacts, load_facts
-from .notice_mime import alternative, header, sender
+from .notice_mime import alternative, header, identify, sender
 from .notice_values import values_for
 
 SUBJECTS = {
@@ -52,8 +51,7 @@ def compose_email(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> 
     email["Subject"] = header(subject(values))
     email["From"] = sender(mail_from)
     email["To"] = header(message.address)
-    email["Date"] = formatdate(usegmt=True)
-    email["Message-ID"] = notice_message_id(message, mail_from)
+    identify(email, (notice.id, message.id), message.random_id, message.created_at, mail_from)
     email["Auto-Submitted"] = "auto-generated"
     email["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -83,9 +81,3 @@ def subject(values: dict[str, Any]) -> str:
     if kind == NoticeKind.RESOLVE and not values["all_back"]:
         return PARTLY_RESOLVED
     return SUBJECTS[kind]
-
-
-def notice_message_id(message: NoticeMessage, mail_from: str) -> str:
-    """Fixed per message, so a resend inside the duplicate window is recognisable."""
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"
-    return f"<notice.{message.notice_id}.{message.id}@{domain}>"

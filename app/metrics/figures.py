@@ -17,7 +17,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.fallback_requests import error_code, is_own_webhook_failure
-from app.models import Call, Delivery, DeliveryState, Voicemail, VoicemailStatus, utcnow
+from app.models import (
+    OWED_STATES,
+    Call,
+    Delivery,
+    Voicemail,
+    VoicemailStatus,
+    utcnow,
+)
 
 LATENCY_WINDOW = timedelta(hours=1)
 LATENCY_SAMPLE = 1000  # at most this many of the newest rows are looked at
@@ -51,7 +58,7 @@ def read_figures(engine: Engine) -> DatabaseFigures:
             oldest_waiting_delivery_s=_age(
                 session,
                 Delivery.created_at,
-                Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]),
+                Delivery.state.in_(OWED_STATES),
                 now,
             ),
             latencies={
