@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from flask import Blueprint, Response, current_app, render_template
 from flask.blueprints import BlueprintSetupState
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.circuit import DatabaseUnavailable
 from app.extensions import db, jobs
@@ -58,6 +59,12 @@ def _private(response: Response) -> Response:
     if response.status_code == 503:
         response.headers["Retry-After"] = "60"
     return response
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Response:
+    """A page, as for everything else here: people press these buttons, not programs."""
+    return notice(413, "Too large", error.description or RequestEntityTooLarge.description)
 
 
 @bp.get("/status/<token>")
