@@ -10,8 +10,9 @@ from typing import Any
 import structlog
 from dotenv import find_dotenv, load_dotenv
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from .body_limits import init_body_limits, too_large
 from .config import check_settings, load_settings
 from .logging import configure_logging
 from .sessions import CookieSessions
@@ -117,18 +118,31 @@ def _register_request_hooks(app: Flask) -> None:
     def _fresh_log_context() -> None:
         structlog.contextvars.clear_contextvars()
 
+    init_body_limits(app, own_limits={"api"})  # the API bounds each request's body itself
     init_limits(app)  # after the blueprints: the limits attach to the API's and the admin's
     init_security_headers(app)
     proxies = app.config["BACKLINE_TRUSTED_PROXIES"]
-    if proxies > 0:  # the client address (limits, login delays, logs) from X-Forwarded-For only
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=0)  # type: ignore[method-assign]
+    if proxies > 0:
+        # Only the client's address (limits, login delays, logs) comes from the proxy: absolute
+        # URLs come from BACKLINE_PUBLIC_URL, never from X-Forwarded-Host/-Proto/-Port/-Prefix.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=0, x_host=0, x_port=0, x_prefix=0
+        )
 
 
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
+        limit = request.max_content_length
+        if isinstance(error, RequestEntityTooLarge) and limit and _in_werkzeugs_words(error):
+            error = RequestEntityTooLarge(too_large(limit))
         if request.path.startswith("/admin/") or request.path == "/admin":
             page = render_template("admin/error.html", error=error)
             return page, error.code or 500  # people read these pages, not programs
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         return jsonify(error=error.description or error.name), error.code or 500, headers
+
+
+def _in_werkzeugs_words(error: HTTPException) -> bool:
+    """Whether the error still has Werkzeug's generic description (a body cut off as read)."""
+    return error.description == type(error).description

@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 def warn_admins_of_ignored_alerts(alert_ids: list[int]) -> None:
     """Email ADMIN_EMAIL about these ignored alerts.
 
-    At least once: a worker killed after sending repeats the email, with the same Message-ID.
+    At least once: a worker killed after sending repeats the email.
     """
     query = select(AlertRecord).where(AlertRecord.id.in_(alert_ids)).order_by(AlertRecord.id)
     records = db.session.scalars(query).all()

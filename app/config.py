@@ -45,7 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": None,
     "MAIL_FALLBACK_URL": None,  # ses://REGION or smtp://…: used after repeated SMTP failure
     "BACKLINE_MAIL_FALLBACK_AFTER": 3,  # failed attempts on the primary before the fallback
-    "BACKLINE_MAX_DELIVERY_ATTEMPTS": 12,  # then the delivery is failed and the admins alerted
+    "BACKLINE_MAX_DELIVERY_ATTEMPTS": 12,  # notice emails only: then failed; voicemails never
+    # Different recipients a provider refuses with a 5xx within the window, nothing accepted in
+    # between, that show it is refusing everyone (its problem: they are retried, admins alerted).
+    "BACKLINE_MAIL_PROVIDER_REFUSALS": 5,
+    "BACKLINE_MAIL_PROVIDER_WINDOW_SECONDS": 900,
     "BACKLINE_ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,  # larger MP3s get a listen link only
     "BACKLINE_SES_TOPIC_ARNS": None,  # comma-separated; SES events from other topics get 403
     "BACKLINE_SNS_URL_PATTERN": None,  # tests only: ignored in production (AWS hosts only)
@@ -74,6 +78,7 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_SCHEDULER_LOCK_SECONDS": 30,  # a dead worker's hold on the periodic jobs lapses
     "BACKLINE_FALLBACK_URL": None,  # the Fallback URL `twilio configure` sets; default ours
     "BACKLINE_CONNECT_OVERRIDES": "ct=1000&rt=2000",  # Twilio fails over to the Fallback URL in ~3 s
+    "BACKLINE_FALLBACK_ALERT_MINUTES": 15,  # one admin alert per fallback error code this often
     "BACKLINE_LOG_FORMAT": None,
     "PRIMARY_HEALTH_URL": None,  # the detector probes it; unset, only failed calls count
     "BACKLINE_DETECTOR_OPEN_AFTER": 3,  # probes in a row that must fail before an outage opens
@@ -100,6 +105,8 @@ DEFAULTS: dict[str, Any] = {
 INTEGER_SETTINGS = (
     "BACKLINE_MAIL_FALLBACK_AFTER",
     "BACKLINE_MAX_DELIVERY_ATTEMPTS",
+    "BACKLINE_MAIL_PROVIDER_REFUSALS",
+    "BACKLINE_MAIL_PROVIDER_WINDOW_SECONDS",
     "BACKLINE_ATTACHMENT_MAX_BYTES",
     "BACKLINE_RECORDING_MAX_BYTES",
     "BACKLINE_RECORD_MAX_LENGTH",
@@ -112,6 +119,7 @@ INTEGER_SETTINGS = (
     "BACKLINE_TRANSCRIPTION_WAIT_SECONDS",
     "BACKLINE_RETENTION_DAYS",
     "BACKLINE_SCHEDULER_LOCK_SECONDS",
+    "BACKLINE_FALLBACK_ALERT_MINUTES",
     "BACKLINE_DETECTOR_OPEN_AFTER",
     "BACKLINE_DETECTOR_FAILURES",
     "BACKLINE_DETECTOR_WINDOW_SECONDS",

@@ -1,7 +1,10 @@
 """The detector's two signals: a probe of PRIMARY_HEALTH_URL and the evidence of failed calls.
 
 Evidence rows (`primary_failures`) are written by the call flow: a dial that failed with a SIP
-5xx, 408 or no response, and every request to the Fallback URL.
+5xx, 408 or no response ("dial"), and a request to the SIP trunk's Disaster Recovery URL
+("trunk"). A number's Fallback URL is never evidence: Twilio requests it when Backline's own
+Voice URL failed (app/fallback_requests.py). Rows of any other kind, such as the "fallback"
+rows an earlier release wrote for every Fallback URL request, are not counted.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from .models import Call, PrimaryFailure
 log = structlog.get_logger(__name__)
 
 CONNECT_TIMEOUT_S = 2.0
+EVIDENCE_KINDS = ("dial", "trunk")
 
 
 class Health(enum.Enum):
@@ -57,7 +61,11 @@ def probe(url: str | None, timeout_s: float) -> Health | None:
 
 
 def latest_evidence_id(session: Session) -> int:
-    """The id of the newest evidence row (0 when there is none)."""
+    """The id of the newest evidence row (0 when there is none).
+
+    Any kind: a row an earlier release wrote (during a rolling deploy) only delays the move to
+    `monitoring`, and the primary key's index answers this at once however many rows there are.
+    """
     return int(session.scalar(select(func.max(PrimaryFailure.id))) or 0)
 
 
@@ -67,12 +75,14 @@ def failures_since(session: Session, since: datetime) -> int:
     Calls, not rows: Twilio retrying a webhook, or anyone replaying a signed request (a
     signature carries no timestamp), must not turn one failed call into several. A call that
     was answered under an outage is explained by it: during a regional outage the calls of its
-    subscribers reach the Fallback URL, and must not make the detector announce a second
-    outage to everyone. Only failures no outage explains count.
+    subscribers reach the trunk's Disaster Recovery URL, and must not make the detector
+    announce a second outage to everyone. Only failures no outage explains count.
     """
     explained = select(Call.id).where(
         Call.call_sid == PrimaryFailure.call_sid, Call.outage_id.is_not(None)
     )
     calls = func.count(func.distinct(PrimaryFailure.call_sid))
-    query = select(calls).where(PrimaryFailure.at > since, ~exists(explained))
+    query = select(calls).where(
+        PrimaryFailure.at > since, PrimaryFailure.kind.in_(EVIDENCE_KINDS), ~exists(explained)
+    )
     return int(session.scalar(query) or 0)

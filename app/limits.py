@@ -2,9 +2,11 @@
 
 Two things are limited and nothing else ever is:
 - `POST /admin/login`, per client address (`BACKLINE_RATE_LIMIT_LOGIN`). It sits on top of the
-  growing delay in `app.admin.throttle` and counts addresses, never accounts, so nobody can keep
-  the NOC out of its own account.
+  growing delay per account and address in `app.admin.throttle` and counts addresses, never
+  accounts, so nobody can keep the NOC out of its own account.
 - `/api/v1/...`, per bearer token, or per address without one (`BACKLINE_RATE_LIMIT_API`).
+  Requests whose token is missing or invalid also count against their address, at the same
+  rate (`app.auth_failures`), so inventing a token per request gains nothing.
 Twilio's signed webhooks, the Alertmanager receiver, `/healthz`, `/readyz` and `/metrics` are
 never counted: an outage floods exactly those, and that is when Backline must answer.
 

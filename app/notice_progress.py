@@ -54,6 +54,7 @@ def _channel(states: dict[str, int], sms: bool = False) -> dict[str, Any]:
         "sent": sum(states.get(state, 0) for state in DONE_STATES),
         "failed": states.get(MessageState.FAILED, 0),
         "refused": states.get(MessageState.REFUSED, 0),
+        "withdrawn": states.get(MessageState.WITHDRAWN, 0),
         "pending": states.get(MessageState.PENDING, 0) + states.get(MessageState.SENDING, 0),
     }
     if sms:

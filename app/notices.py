@@ -9,7 +9,9 @@ opened by Alertmanager or the detector holds its start notice until a person con
 change a person makes confirms it too) or until it has been firing for
 BACKLINE_AUTO_NOTIFY_AFTER minutes; the held notice then goes out saying what is current. An
 automatic outage nobody confirmed, and that stopped firing, is never announced: nobody is told
-about an alarm that may have been false.
+about an alarm that may have been false, unless its end is also the end of a subscriber's time
+in an announced outage that overlapped it: then its resolve notice carries that resolution
+(see app.coverage; who is told what is decided as the notice goes out).
 
 Released notices are queued for fan-out once the transaction that released them commits, so a
 rolled-back change announces nothing.
@@ -25,6 +27,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from .coverage import is_announced, load_coverage
 from .models import (
     Notice,
     NoticeKind,
@@ -67,10 +70,14 @@ def on_update(session: Session, outage: Outage, updated: OutageEvent) -> None:
 
 
 def on_resolve(session: Session, outage: Outage, resolved: OutageEvent) -> None:
-    """Announced outages end with a summary; an unannounced one ends silently."""
+    """Announced outages end with a summary; an unannounced one ends silently, unless it may
+    end the time in outage of subscribers an announced outage that overlapped it told."""
     _cancel_held(session, outage)
     if outage.confirmed_at is not None:
         _make(session, outage, resolved, NoticeKind.RESOLVE)
+    elif _may_end_an_announced_stretch(session, outage):
+        log.info("unannounced outage resolved after an announced one; it ends their time in outage")
+        _make(session, outage, resolved, NoticeKind.RESOLVE, release=True)
     else:
         log.info("outage resolved before anyone was told of it; no summary", outage_id=outage.id)
 
@@ -129,11 +136,28 @@ def content_of(outage: Outage) -> dict[str, Any]:
         "started_at": outage.started_at.isoformat(),
         "resolved_at": outage.resolved_at.isoformat() if outage.resolved_at else None,
         "report": outage.report,
+        "announced": is_announced(outage),  # an unannounced outage's message is never shown
     }
 
 
-def _make(session: Session, outage: Outage, cause: OutageEvent, kind: NoticeKind) -> Notice:
-    held = outage.confirmed_at is None
+def _may_end_an_announced_stretch(session: Session, outage: Outage) -> bool:
+    """Whether an announced outage ended while this one (or one it overlaps) was active."""
+    coverage = load_coverage(session, outage)
+    return any(
+        is_announced(other) and not other.is_active and other.id != outage.id
+        for other in coverage.outages
+    )
+
+
+def _make(
+    session: Session,
+    outage: Outage,
+    cause: OutageEvent,
+    kind: NoticeKind,
+    *,
+    release: bool = False,
+) -> Notice:
+    held = outage.confirmed_at is None and not release
     notice = Notice(
         outage_id=outage.id,
         event=cause,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import notices
@@ -195,6 +195,23 @@ def outage_for(session: Session, subscriber: Subscriber | None) -> Outage | None
         if outage.affects(subscriber) if subscriber else outage.covers_everyone:
             return outage
     return None
+
+
+def outage_at(
+    session: Session, subscriber: Subscriber, moment: datetime, within: timedelta = timedelta(0)
+) -> Outage | None:
+    """The outage a caller to this subscriber heard at `moment` (known to `within`: Twilio gives
+    times to the second), for a call nobody noted then.
+
+    Of the outages active then that affect them, the most recently started: the order of their
+    later updates is not kept, and a fresher outage is the likelier one heard.
+    """
+    query = select(Outage).where(
+        Outage.started_at <= moment + within,
+        or_(Outage.resolved_at.is_(None), Outage.resolved_at >= moment),
+    )
+    ordered = query.order_by(Outage.started_at.desc(), Outage.id.desc())
+    return next((o for o in session.scalars(ordered) if o.affects(subscriber)), None)
 
 
 def affected_subscribers(outage: Outage) -> Select[Any]:

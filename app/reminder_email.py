@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -14,9 +15,17 @@ ETR_PASSED = "etr-passed"
 
 
 def compose_reminder(
-    outage: Outage, conditions: list[str], now: datetime, admin: str, mail_from: str
+    outage: Outage,
+    conditions: list[str],
+    now: datetime,
+    admin: str,
+    mail_from: str,
+    overlaps: Sequence[str] = (),
 ) -> EmailMessage:
-    """A plain-text reminder naming the outage, its age, its ETR and the commands that update it."""
+    """A plain-text reminder naming the outage, its age, its ETR and the commands that update it.
+
+    `overlaps` are the sentences about other active outages covering its subscribers.
+    """
     since_update = how_long(now - outage.updated_at)
     reasons = []
     if STALE in conditions:
@@ -25,7 +34,7 @@ def compose_reminder(
         reasons.append("its ETR has passed")
     return admin_message(
         f"Outage {outage.id} needs an update: {' and '.join(reasons)}",
-        _text(outage, now, since_update),
+        _text(outage, now, since_update, overlaps),
         f"outage-reminder.{outage.id}.{'.'.join(conditions)}.{int(outage.updated_at.timestamp())}",
         admin,
         mail_from,
@@ -33,12 +42,14 @@ def compose_reminder(
     )
 
 
-def _text(outage: Outage, now: datetime, since_update: str) -> str:
+def _text(outage: Outage, now: datetime, since_update: str, overlaps: Sequence[str]) -> str:
     return "\n".join(
         [
-            f"Outage {outage.id} is still {outage.state}, and subscribers and callers are still",
-            f"given what it said {since_update} ago. Post an update, or resolve it if it is over.",
+            f"Outage {outage.id} is still {outage.state}, and its subscribers are still given",
+            f"what it said {since_update} ago. Post an update, or resolve it if it is over.",
             "",
+            *overlaps,
+            *([""] if overlaps else []),
             f"Outage:       {outage.id} ({outage.state}, opened by {outage.source})",
             f"Affects:      {_scope(outage)}",
             f"Started:      {_when(outage.started_at)}",

@@ -7,6 +7,7 @@ job_state under the outage's `updated_at`), so posting an update re-arms it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -22,6 +23,7 @@ from .extensions import db, mailer
 from .models import JobState, Outage, utcnow
 from .outages import active_outages
 from .reminder_email import ETR_PASSED, STALE, compose_reminder
+from .reminder_overlaps import overlap_lines, overlaps_of
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +50,9 @@ def remind_admins() -> int:
             outage_ids=[outage.id for outage, _ in due],
         )
         return 0
-    return sum(_remind(session, outage, conditions, now, admin) for outage, conditions in due)
+    return sum(
+        _remind(session, outage, conditions, now, admin, active) for outage, conditions in due
+    )
 
 
 def _due(session: Session, outage: Outage, now: datetime) -> list[str]:
@@ -62,9 +66,17 @@ def _due(session: Session, outage: Outage, now: datetime) -> list[str]:
 
 
 def _remind(
-    session: Session, outage: Outage, conditions: list[str], now: datetime, admin: str
+    session: Session,
+    outage: Outage,
+    conditions: list[str],
+    now: datetime,
+    admin: str,
+    active: Sequence[Outage],
 ) -> int:
-    message = compose_reminder(outage, conditions, now, admin, current_app.config["MAIL_FROM"])
+    overlaps = overlap_lines(outage, overlaps_of(session, outage, active))
+    message = compose_reminder(
+        outage, conditions, now, admin, current_app.config["MAIL_FROM"], overlaps
+    )
     try:
         _send(message)
     except MailError as exc:  # the next run tries again

@@ -1,7 +1,8 @@
 """Subscriber CSV import and export.
 
 The whole file is validated before anything is written: one bad row and nothing is imported.
-Errors name the file's line (the header is line 1) and the column.
+Errors name the file's line (the header is line 1) and the column. Exported cells that a
+spreadsheet would run as a formula are quoted, and the import drops that quote (app.csv_cells).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .csv_cells import inert, restored
 from .models import Subscriber
 from .phone import InvalidNumber, normalise
 from .subscriber_rules import (
@@ -148,7 +150,7 @@ def _row(values: list[str], line: int, header: list[str]) -> Row:
         raise _RowErrors(
             [f"line {line}, column {column}: expected {len(header)} fields, found {len(values)}"]
         )
-    cells = {name: value.strip() for name, value in zip(header, values, strict=True)}
+    cells = {name: restored(v.strip()).strip() for name, v in zip(header, values, strict=True)}
     errors: list[str] = []
 
     def fail(column: str, message: str) -> None:
@@ -266,21 +268,21 @@ def import_rows(session: Session, rows: list[Row]) -> tuple[int, int]:
 
 
 def export_csv(subscribers: Iterable[Subscriber]) -> str:
-    """The subscribers as CSV in the import format."""
+    """The subscribers as CSV in the import format, with no cell a spreadsheet would run."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF as RFC 4180 has it: the writer then quotes every cell holding a CR as well as an LF.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for s in subscribers:
-        writer.writerow(
-            [
-                s.number,
-                s.name or "",
-                ";".join(s.emails),
-                s.plan or "",
-                s.region or "",
-                s.backup_number or "",
-                s.timezone or "",
-                s.language or "",
-            ]
-        )
+        cells = [
+            s.number,
+            s.name or "",
+            ";".join(s.emails),
+            s.plan or "",
+            s.region or "",
+            s.backup_number or "",
+            s.timezone or "",
+            s.language or "",
+        ]
+        writer.writerow([inert(cell) for cell in cells])
     return out.getvalue()

@@ -1,9 +1,29 @@
-"""Reading numbers from Twilio's webhook forms, which anyone holding a signed request can replay
-with any value: only plain ASCII digits count, and only up to a bound the database can store."""
+"""Reading values from Twilio's webhook forms, which anyone holding a signed request can replay
+with any value: only plain ASCII digits count as numbers, and only up to a bound the database
+can store; a SID is two letters and 32 hex digits, nothing before or after."""
 
 from __future__ import annotations
 
+import re
+
 INT4_MAX = 2**31 - 1  # the largest value of an `integer` column in PostgreSQL
+SID_DIGITS = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def is_sid(value: str | None, *prefixes: str) -> bool:
+    """Whether `value` is a Twilio SID starting with one of `prefixes` (`"RE"`, `"CA"`, …).
+
+    Twilio publishes the pattern as `^RE[0-9a-fA-F]{32}$`: either case is a SID. Backline keeps
+    and sends SIDs exactly as Twilio gave them (they are opaque); `fullmatch`, because `$`
+    matches before a trailing newline.
+    """
+    text = value or ""
+    return text[:2] in prefixes and SID_DIGITS.fullmatch(text, 2) is not None
+
+
+def same_sid(first: str, second: str) -> bool:
+    """Whether two SIDs name the same Twilio object, whatever case their hex digits are in."""
+    return first.lower() == second.lower()
 
 
 def whole_number(raw: str | None, maximum: int = INT4_MAX) -> int | None:

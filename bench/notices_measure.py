@@ -114,7 +114,7 @@ def sample_email(app: Flask) -> tuple[bytes, str]:
         session = db.session()
         message = session.scalars(select(NoticeMessage).order_by(NoticeMessage.id).limit(1)).one()
         notice = session.get_one(Notice, message.notice_id)
-        facts = load_facts(session, notice.outage_id, set(message.subscriber_ids), False)
+        facts = load_facts(session, notice, set(message.subscriber_ids))
         email = compose_email(notice, message, facts)
         return email.as_bytes(policy=email.policy.clone(linesep="\r\n")), message.address
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -26,13 +27,17 @@ def admin_message(
     mail_from: str,
     date: datetime | None = None,
 ) -> EmailMessage:
-    """An auto-generated plain-text email to the admins; `message_id` is its local part."""
+    """An auto-generated plain-text email to the admins.
+
+    `message_id` begins its Message-ID's local part (`delivery-alert.12.failed`); a random part
+    follows, so staging and production alerting the same NOC never share an ID.
+    """
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = mail_from
     message["To"] = admin
     message["Date"] = format_datetime(date or utcnow())
-    message["Message-ID"] = f"<{message_id}@{mail_domain(mail_from)}>"
+    message["Message-ID"] = f"<{message_id}.{secrets.token_hex(12)}@{mail_domain(mail_from)}>"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     return message

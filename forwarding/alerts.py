@@ -50,7 +50,7 @@ def send_alert(delivery: Delivery, provider: Mailer) -> str:
 
 def compose_alert(delivery: Delivery, admin: str, mail_from: str) -> EmailMessage:
     """A plain-text alert naming the address, the reason and the command that resends."""
-    reason = _one_line(delivery.last_error or delivery.state)
+    reason = one_line(delivery.last_error or delivery.state)
     return admin_message(
         f"Voicemail email to {delivery.address} {delivery.state}: {reason}",
         _text(delivery),
@@ -79,6 +79,7 @@ def _text(delivery: Delivery) -> str:
     )
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """The text on one line, cut to REASON_MAX_CHARS (for subjects)."""
     line = " ".join(str(text).split())
     return line if len(line) <= REASON_MAX_CHARS else line[: REASON_MAX_CHARS - 1] + "…"

@@ -23,6 +23,11 @@ log = structlog.get_logger(__name__)
 
 FINAL_STATES = (DeliveryState.ACCEPTED, DeliveryState.BOUNCED, DeliveryState.FAILED)
 LEASE = timedelta(seconds=150)  # longer than the email job's timeout
+# A delayed delivery is never given up: the job's own retries back off up to RETRY_CAP, and
+# after them the sweeper queues it again whenever RETRY_CAP has passed since its last attempt,
+# until it is sent or its voicemail is erased.
+RETRY_INTERVALS = (10, 30, 60, 120, 300)
+RETRY_CAP = timedelta(seconds=max(RETRY_INTERVALS))
 ANSWER_MAX_CHARS = 2000
 INTERRUPTED_ANSWER = (
     "no answer recorded: the worker stopped between sending and recording the answer "
@@ -31,8 +36,9 @@ INTERRUPTED_ANSWER = (
 
 NEXT_STATE = {
     AttemptOutcome.ACCEPTED: DeliveryState.ACCEPTED,
-    AttemptOutcome.TRANSIENT: DeliveryState.PENDING,
+    AttemptOutcome.TRANSIENT: DeliveryState.DELAYED,
     AttemptOutcome.PERMANENT: DeliveryState.FAILED,
+    AttemptOutcome.REFUSED_ALL: DeliveryState.DELAYED,
 }
 
 
@@ -75,7 +81,7 @@ def begin_attempt(delivery: Delivery, provider: str, message_id: str) -> Deliver
 def finish_attempt(
     delivery: Delivery, attempt: DeliveryAttempt, outcome: AttemptOutcome, answer: str
 ) -> None:
-    """Record the provider's answer and move the delivery on (accepted, pending or failed)."""
+    """Record the provider's answer and move the delivery on (accepted, delayed or failed)."""
     attempt.outcome, attempt.answer = outcome, answer[:ANSWER_MAX_CHARS]
     delivery.state = NEXT_STATE[outcome]
     if outcome == AttemptOutcome.ACCEPTED:
@@ -90,13 +96,6 @@ def finish_attempt(
         outcome=outcome.value,
         state=delivery.state,
     )
-
-
-def give_up(delivery: Delivery, reason: str) -> None:
-    """Stop retrying a delivery that keeps failing: failed, for the admins to look at."""
-    delivery.state, delivery.last_error = DeliveryState.FAILED, reason[:ANSWER_MAX_CHARS]
-    db.session.commit()
-    log.error("voicemail email given up", delivery_id=delivery.id, attempts=delivery.attempts)
 
 
 def _close_interrupted(delivery: Delivery) -> None:

@@ -6,6 +6,10 @@ so a crashed or duplicated job repeats at most one chunk, and the unique (notice
 address) constraint stops that chunk from making a message twice. An address met again in a
 later chunk (a business with forty numbers and one address) joins the numbers of the message
 it already has. Sending starts once every message exists, so each message names all its numbers.
+
+A resolve notice skips the subscribers it has nothing true to say to as it walks them (another
+outage still covers them, unannounced, or a later resolution ends their time in outage): see
+app.coverage. The send jobs check again, since outages may start or end before a message goes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, literal_column, select, update
 from sqlalchemy.orm import Session
 
+from app.coverage import Coverage, Place, load_coverage
 from app.database import insert_on_conflict
 from app.extensions import db, jobs
 from app.jobs import job
@@ -26,6 +31,7 @@ from app.models import (
     Channel,
     MessageState,
     Notice,
+    NoticeKind,
     NoticeMessage,
     NoticeState,
     Subscriber,
@@ -73,8 +79,11 @@ def fan_out_notice(notice_id: int) -> None:
     structlog.contextvars.bind_contextvars(notice_id=notice_id, outage_id=notice.outage_id)
     if notice.state == NoticeState.QUEUED:
         chunk = max(1, current_app.config["BACKLINE_NOTICE_CHUNK"])
+        coverage = None
+        if notice.kind == NoticeKind.RESOLVE:
+            coverage = load_coverage(session, notice.outage)
         while True:
-            written = _fan_out_chunk(session, notice, chunk)
+            written = _fan_out_chunk(session, notice, chunk, coverage)
             if written is None:
                 log.info("another job is fanning this notice out")
                 return
@@ -89,8 +98,13 @@ def fan_out_notice(notice_id: int) -> None:
         finish_if_done(session, notice)  # nobody to email: done now, or once its SMS are sent
 
 
-def _fan_out_chunk(session: Session, notice: Notice, size: int) -> int | None:
-    """Write the next chunk; return how many subscribers it held (None: someone else has it)."""
+def _fan_out_chunk(
+    session: Session, notice: Notice, size: int, coverage: Coverage | None = None
+) -> int | None:
+    """Write the next chunk; return how many subscribers it held (None: someone else has it).
+
+    With `coverage` (a resolve notice), only the subscribers it has something true to tell.
+    """
     rows = session.execute(
         select(
             Subscriber.id,
@@ -98,6 +112,9 @@ def _fan_out_chunk(session: Session, notice: Notice, size: int) -> int | None:
             Subscriber.backup_number,
             Subscriber.language,
             Subscriber.timezone,
+            Subscriber.number,
+            Subscriber.region,
+            Subscriber.plan,
         )
         .where(*scope_conditions(notice.outage), Subscriber.id > notice.cursor)
         .order_by(Subscriber.id)
@@ -105,7 +122,8 @@ def _fan_out_chunk(session: Session, notice: Notice, size: int) -> int | None:
     ).all()
     if not rows:
         return 0
-    _write_messages(session, notice.id, recipients(rows, with_sms=bool(sms_providers())))
+    told = rows if coverage is None else [row for row in rows if _told(coverage, row)]
+    _write_messages(session, notice.id, recipients(told, with_sms=bool(sms_providers())))
     moved = cast(
         CursorResult[Any],
         session.execute(
@@ -121,6 +139,10 @@ def _fan_out_chunk(session: Session, notice: Notice, size: int) -> int | None:
     session.commit()
     notice.cursor = rows[-1].id
     return len(rows)
+
+
+def _told(coverage: Coverage, row: Any) -> bool:
+    return not coverage.standing(Place(row.number, row.region, row.plan)).silent
 
 
 def recipients(rows: Iterable[Any], with_sms: bool = True) -> dict[tuple[str, str], Recipient]:

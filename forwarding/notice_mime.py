@@ -7,6 +7,10 @@ ASCII headers written exactly as given (they are built in final form here), bodi
 binascii's C quoted-printable encoder, and a boundary that quoted-printable text cannot
 contain, so the generator need not search the parts for it. The result is an ordinary
 MIME message any mail backend (SMTP, SES, the Maildir outbox) takes as before.
+
+The identifying headers follow RFC 5322 as written today: a numeric Date zone (`+0000`, never
+the obsolete `GMT`), a Message-ID no other installation can produce (a random part stored with
+the message, so a resend keeps it), and a List-Id (RFC 2919) that mail filters can key on.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from __future__ import annotations
 import binascii
 import functools
 import secrets
+from datetime import UTC, datetime
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
-from email.utils import formataddr, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 
 class _AsWritten(Compat32):
@@ -62,6 +67,27 @@ def header(value: str) -> str:
 def sender(mail_from: str) -> str:
     """MAIL_FROM as a From header: a non-ASCII display name encoded, the address left alone."""
     return formataddr(parseaddr(mail_from), charset="utf-8")
+
+
+def identify(
+    email: Message, ids: tuple[int, int], random_id: str | None, made: datetime, mail_from: str
+) -> None:
+    """Set Date (now), Message-ID and List-Id on the notice email of message `ids`.
+
+    `ids` are the notice's and the message's row ids; `random_id` is the message's stored random
+    part. A row made before it was stored has none: its creation time, to the microsecond,
+    stands in for it (stored too, so a resend still keeps the ID).
+    """
+    domain = _domain(mail_from)
+    unique = random_id or made.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    email["Date"] = format_datetime(datetime.now(UTC))
+    email["Message-ID"] = f"<notice.{ids[0]}.{ids[1]}.{unique}@{domain}>"
+    email["List-Id"] = f"Outage notices <outage-notices.{domain}>"
+
+
+@functools.cache
+def _domain(mail_from: str) -> str:
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"
 
 
 def _text_part(body: str, subtype: str) -> Message:

@@ -5,8 +5,10 @@ them one after another through the mailer (which keeps its SMTP connection open)
 their outcomes together. A worker killed mid-batch leaves its messages `sending`; the notice
 sweeper puts them back after LEASE and they go again with the same Message-ID: at most one batch
 repeats, the documented duplicate window for notices. Unsubscribed addresses are refused, never
-sent. Transient failures go back to pending and the job raises, so its retries are the backoff;
-after BACKLINE_MAIL_FALLBACK_AFTER failed attempts MAIL_FALLBACK_URL carries the message.
+sent. What a message says is worked out as it goes, so an outage that started or ended since
+the fan-out changes it; one left with nothing true to say is withdrawn (app.coverage). Transient
+failures go back to pending and the job raises, so its retries are the backoff; after
+BACKLINE_MAIL_FALLBACK_AFTER failed attempts MAIL_FALLBACK_URL carries the message.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.coverage import NOTHING_TRUE
 from app.extensions import db, mailer
 from app.jobs import job
 from app.models import (
@@ -28,7 +31,6 @@ from app.models import (
     Channel,
     MessageState,
     Notice,
-    NoticeKind,
     NoticeMessage,
     NoticeState,
     OptOut,
@@ -64,12 +66,15 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
         return
     unsubscribed = opted_out(session, Channel.EMAIL, [m.address for m in messages])
     subscriber_ids = {i for m in messages for i in m.subscriber_ids}
-    facts = load_facts(session, notice.outage_id, subscriber_ids, notice.kind == NoticeKind.RESOLVE)
+    facts = load_facts(session, notice, subscriber_ids)
     retry = False
     sender = parseaddr(current_app.config["MAIL_FROM"])[1]
     for message in messages:
         if message.address in unsubscribed:
             _close(message, MessageState.REFUSED, "unsubscribed from notices")
+            continue
+        if not facts.audience(notice.kind, message.subscriber_ids):
+            _close(message, MessageState.WITHDRAWN, NOTHING_TRUE)
             continue
         envelope = Envelope(sender, [message.address])
         retry |= not _send(message, compose_email(notice, message, facts), envelope)

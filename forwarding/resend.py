@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from app.extensions import jobs
-from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
+from app.models import OWED_STATES, Delivery, DeliveryState, Voicemail, VoicemailStatus
 
 FAILED_STATES = (DeliveryState.FAILED, DeliveryState.BOUNCED)
-IN_FLIGHT = (DeliveryState.PENDING, DeliveryState.SENDING)
+IN_FLIGHT = OWED_STATES  # pending, delayed (retried by itself) or being sent
 
 
 class ResendRefused(ValueError):

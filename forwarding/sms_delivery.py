@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 
+from app.coverage import NOTHING_TRUE
 from app.extensions import db
 from app.jobs import job
 from app.models import Channel, MessageState, NoticeMessage, OptOut, utcnow
@@ -36,13 +37,23 @@ NO_PROVIDER = (
 NO_FALLBACK = "undelivered by Twilio, and no fallback provider is configured (SMS_FALLBACK_URL)"
 
 
-def deliver_sms(message: NoticeMessage, body: str) -> None:
-    """Send one pending SMS through the first provider that takes it; commit the outcome."""
+def deliver_sms(message: NoticeMessage, body: str | None) -> None:
+    """Send one pending SMS through the first provider that takes it; commit the outcome.
+
+    No body means nothing true is left to say to that number (app.coverage): withdrawn, unsent.
+    """
     with structlog.contextvars.bound_contextvars(
         notice_message_id=message.id, to=last_four(message.address)
     ):
-        if message.state == MessageState.PENDING:
-            _deliver(message, body)
+        if message.state != MessageState.PENDING:
+            return
+        if body is None:
+            compare_and_set(
+                message, MessageState.PENDING, state=MessageState.WITHDRAWN, last_error=NOTHING_TRUE
+            )
+            log.info("SMS withdrawn: nothing in it is still true and new")
+            return
+        _deliver(message, body)
 
 
 def _deliver(message: NoticeMessage, body: str) -> None:
@@ -81,15 +92,16 @@ def _deliver(message: NoticeMessage, body: str) -> None:
     _unsent(message, errors or [NO_FALLBACK if message.retried_on_fallback else NO_PROVIDER])
 
 
-def retry_on_fallback(message: NoticeMessage, body: str) -> None:
+def retry_on_fallback(message: NoticeMessage, body: str | None) -> None:
     """Send a message Twilio reported undelivered once more, through the fallback providers."""
     if not message.retried_on_fallback:
         raise ValueError("only a message marked for the fallback is resent through it")
     deliver_sms(message, body)
 
 
-def body_for(message: NoticeMessage) -> str:
-    """The SMS text of a notice message, rebuilt (the status callback does not carry it)."""
+def body_for(message: NoticeMessage) -> str | None:
+    """The SMS text of a notice message, rebuilt (the status callback does not carry it); None
+    when nothing in it is true any more."""
     from .notice_text import sms_body  # lazily: the notice modules import this one
 
     return sms_body(message)

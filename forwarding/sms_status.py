@@ -14,8 +14,6 @@ resends nothing twice. A callback for a SID Backline does not know is acknowledg
 
 from __future__ import annotations
 
-import re
-
 import structlog
 from flask import abort, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -24,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db, jobs
 from app.models import MessageState, NoticeMessage
-from app.twilio_form import whole_number
+from app.twilio_form import is_sid, whole_number
 from app.twilio_signature import twilio_only
 
 from .sms import TWILIO_OPTED_OUT, TWILIO_RECIPIENT_ERRORS, TwilioSms
@@ -39,7 +37,6 @@ from .views import bp
 
 log = structlog.get_logger(__name__)
 
-MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-f]{32}$")
 DELIVERED = ("delivered", "read")
 NOT_DELIVERED = ("undelivered", "failed")
 
@@ -50,7 +47,7 @@ def sms_status() -> ResponseReturnValue:
     """Twilio's SMS status callback: record delivery, refusals, and resend undelivered ones."""
     sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
-    if not MESSAGE_SID.match(sid):
+    if not is_sid(sid, "SM", "MM"):
         abort(400, "MessageSid must be SM or MM followed by 32 hexadecimal digits.")
     if not status:
         abort(400, "MessageStatus is required.")

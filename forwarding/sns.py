@@ -89,8 +89,11 @@ def verify(message: dict[str, Any], pattern: str = AWS_SNS_ORIGIN) -> None:
     cert_url = message.get("SigningCertURL")
     if not is_sns_url(cert_url, pattern):
         raise SnsRejected("The signing certificate is not on an Amazon SNS host.")
+    encoded = message.get("Signature", "")
+    if not isinstance(encoded, str):  # never str() a value an attacker may have nested deeply
+        raise SnsRejected("The Signature is not base64.")
     try:
-        signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
+        signature = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise SnsRejected("The Signature is not base64.") from None
     signed = string_to_sign(message)

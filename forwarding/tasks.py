@@ -7,27 +7,43 @@ from flask import current_app
 
 from app.extensions import db, jobs, mailer, storage
 from app.jobs import job
-from app.models import AttemptOutcome, Delivery, Outage, Subscriber
+from app.models import (
+    AttemptOutcome,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    Outage,
+    Subscriber,
+)
 from voicemail.listen import listen_url
 
 from .alerts import send_alert, should_alert
-from .attempts import FINAL_STATES, begin_attempt, finish_attempt, give_up
+from .attempts import FINAL_STATES, RETRY_INTERVALS, begin_attempt, finish_attempt
 from .mailer import Mailer, MailError, PermanentMailError
-from .providers import provider_for
+from .provider_alerts import alert_provider_refusing
+from .provider_health import delayed_deliveries, hold_if_refusing_all
+from .providers import route
 from .voicemail_email import VoicemailContext, compose
 
 log = structlog.get_logger(__name__)
 
+ALERTED_STATES = (DeliveryState.FAILED, DeliveryState.BOUNCED)
 
-@job("email", timeout=120, retry_intervals=(10, 30, 60, 120, 300, 600))
+
+class ProviderRefusing(MailError):
+    """The provider refused this address as it refuses everyone now; the job retries it."""
+
+
+@job("email", timeout=120, retry_intervals=RETRY_INTERVALS)
 def send_voicemail_email(delivery_id: int) -> None:
     """Email one voicemail to one address, recording the attempt and the provider's answer.
 
     Idempotent outside one window: a delivery already accepted is never sent again, and two jobs
     for one delivery never both send it; a worker killed between the relay's 250 and the commit
     leaves it `sending`, and it is resent with the same Message-ID through the same provider.
-    Transient failures raise (the job's retries are the backoff); after
-    BACKLINE_MAIL_FALLBACK_AFTER of them on the primary, MAIL_FALLBACK_URL carries it.
+    Transient failures leave it `delayed` and raise (the job's retries are the backoff, the
+    sweeper's re-queues its tail): it is never given up. After BACKLINE_MAIL_FALLBACK_AFTER of
+    them on the primary, or while the primary refuses everyone, MAIL_FALLBACK_URL carries it.
     """
     delivery = db.session.get(Delivery, delivery_id)
     if delivery is None or delivery.state in FINAL_STATES:
@@ -37,36 +53,57 @@ def send_voicemail_email(delivery_id: int) -> None:
         recording_sid=voicemail.recording_sid, call_sid=voicemail.call_sid, delivery_id=delivery_id
     )
     message = compose(delivery, _context(delivery), current_app.config["MAIL_FROM"])
-    provider = provider_for(delivery)
-    attempt = begin_attempt(delivery, provider.name, message["Message-ID"])
+    chosen = route(delivery)
+    attempt = begin_attempt(delivery, chosen.provider.name, message["Message-ID"])
     if attempt is None:
         log.info("another job claimed this delivery first")
         return
     try:
-        answer = provider.send(message)
+        answer = chosen.provider.send(message)
     except PermanentMailError as exc:
         finish_attempt(delivery, attempt, AttemptOutcome.PERMANENT, str(exc))
-        _alert_now(delivery, provider)
+        _refused(delivery, attempt, chosen.provider)
         return
     except MailError as exc:
         finish_attempt(delivery, attempt, AttemptOutcome.TRANSIENT, str(exc))
-        if delivery.attempts >= current_app.config["BACKLINE_MAX_DELIVERY_ATTEMPTS"]:
-            give_up(delivery, f"gave up after {delivery.attempts} attempts; last answer: {exc}")
-            _alert_now(delivery, provider)
-            return
         raise
     finish_attempt(delivery, attempt, AttemptOutcome.ACCEPTED, answer)
+    if chosen.probing:
+        log.warning("mail provider accepts again; sending what waited", provider=attempt.provider)
+        _queue(delayed_deliveries())
 
 
 @job("email", timeout=60, retry_intervals=(30, 120, 600, 1800))
 def alert_admins(delivery_id: int) -> None:
     """Email ADMIN_EMAIL that a delivery failed or bounced for good.
 
-    At least once: a worker killed while sending may repeat the alert.
+    At least once: a worker killed while sending may repeat the alert. A delivery sent again
+    meanwhile (its provider turned out to be refusing everyone) is no longer alerted about.
     """
     delivery = db.session.get(Delivery, delivery_id)
-    if delivery is not None and should_alert(delivery):
+    if delivery is None or delivery.state not in ALERTED_STATES:
+        return
+    if should_alert(delivery):
         send_alert(delivery, mailer())
+
+
+def _refused(delivery: Delivery, attempt: DeliveryAttempt, provider: Mailer) -> None:
+    """A 5xx: final for this address, unless the provider is refusing everyone (then raise)."""
+    held = hold_if_refusing_all(attempt)
+    if held is None:
+        _alert_now(delivery, provider)
+        return
+    if held.episode_started:
+        jobs.enqueue(alert_provider_refusing, provider.name)
+    _queue([i for i in held.delivery_ids if i != delivery.id])
+    raise ProviderRefusing(
+        f"{provider.name} is refusing every recipient; delivery {delivery.id} waits for a retry"
+    )
+
+
+def _queue(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        jobs.enqueue(send_voicemail_email, delivery_id)
 
 
 def _alert_now(delivery: Delivery, provider: Mailer) -> None:

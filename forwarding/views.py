@@ -74,8 +74,8 @@ def _sns_message() -> dict[str, Any]:
         abort(413, f"An SNS message is at most {MAX_BODY_BYTES // 1024} KB.")
     try:
         message = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        abort(400, "The body is not JSON; Amazon SNS posts a JSON message.")
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past Python's stack
+        abort(400, "The body is not JSON Backline can read; Amazon SNS posts a flat JSON message.")
     if not isinstance(message, dict) or message.get("Type") not in MESSAGE_TYPES:
         abort(
             400, f"The body is not an SNS message (Type must be one of {', '.join(MESSAGE_TYPES)})."
@@ -108,7 +108,7 @@ def _notification(message: dict[str, Any]) -> ResponseReturnValue:
     try:
         event = json.loads(message["Message"])
         bounced = apply_ses_event(event)
-    except ValueError as exc:  # JSON errors and SesEventMalformed
+    except (ValueError, RecursionError) as exc:  # bad or too deeply nested JSON, SesEventMalformed
         detail = str(exc) if isinstance(exc, SesEventMalformed) else "its Message is not JSON"
         abort(400, f"The SNS notification is not an SES event: {detail}")
     except SQLAlchemyError:

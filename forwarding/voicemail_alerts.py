@@ -1,4 +1,5 @@
-"""The email that tells ADMIN_EMAIL a voicemail could not be fetched or converted.
+"""The email that tells ADMIN_EMAIL a voicemail could not be fetched or converted, or that
+Twilio reported the recording absent or failed.
 
 The caller's message is lost to the subscriber unless someone acts, so the admins get who
 called whom and when (to call back), the reason, and the RecordingSid (Twilio may still have it).
@@ -46,7 +47,8 @@ def _compose(voicemail: Voicemail, admin: str, mail_from: str) -> EmailMessage:
         f"Voicemail for {called} could not be processed",
         "\n".join(
             [
-                "A caller left a voicemail that Backline could not fetch or convert, so nobody got it.",
+                "A caller reached the voicemail line, but their message could not be delivered,",
+                "so nobody got it.",
                 "",
                 f"Called:     {called}",
                 f"Caller:     {display(voicemail.caller_number)}",

@@ -6,6 +6,7 @@ BACKLINE_ATTACHMENT_MAX_BYTES, and a signed listen link is always there.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -40,9 +41,18 @@ _templates = Environment(
 
 
 def message_id(delivery: Delivery, mail_from: str) -> str:
-    """A Message-ID fixed by the delivery, so a resend inside the duplicate window is recognisable."""
+    """The delivery's Message-ID: the one it was first sent with, else a new one.
+
+    Stored before the first attempt (attempts.py), so every attempt and a resend inside the
+    duplicate window carry the same ID; the random part keeps any other installation (staging,
+    a restored backup) from sending another message under it. The RecordingSid in it lets the
+    retention purge find copies in the outbox.
+    """
+    if delivery.message_id:
+        return delivery.message_id
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "backline.invalid"
-    return f"<voicemail.{delivery.voicemail.recording_sid}.{delivery.id}@{domain}>"
+    unique = secrets.token_hex(12)
+    return f"<voicemail.{delivery.voicemail.recording_sid}.{delivery.id}.{unique}@{domain}>"
 
 
 def compose(delivery: Delivery, context: VoicemailContext, mail_from: str) -> EmailMessage:
@@ -79,7 +89,7 @@ def _facts(context: VoicemailContext) -> dict[str, Any]:
         "listen_url": context.listen_url,
         "link_days": context.link_days,
         "attached": len(context.mp3) <= context.attachment_max_bytes,
-        "stamp": local.strftime("%Y%m%d-%H%M"),
+        "stamp": local.strftime("%Y%m%d-%H%M%S"),
     }
 
 
@@ -107,5 +117,7 @@ def _local_time(moment: datetime, subscriber: Subscriber | None, default: str) -
 
 
 def _filename(context: VoicemailContext, facts: dict[str, Any]) -> str:
+    """Time to the second, the caller's last digits, and the voicemail's id: never the same
+    for two voicemails, however many arrive in one minute from one number."""
     caller = last_four(context.voicemail.caller_number) or "withheld"
-    return f"voicemail-{facts['stamp']}-{caller.lstrip('…')}.mp3"
+    return f"voicemail-{facts['stamp']}-{caller.lstrip('…')}-{context.voicemail.id}.mp3"

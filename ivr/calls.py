@@ -54,7 +54,8 @@ def note_call(call_sid: str, **fields: Any) -> None:
 def note_primary_failure(
     call_sid: str, kind: str, sip_code: int | None = None, error_code: str | None = None
 ) -> None:
-    """Record evidence that the primary is down (for the detector)."""
+    """Record evidence that the primary is down (for the detector): `kind` is "dial" (a
+    pass-through that failed) or "trunk" (the SIP trunk's Disaster Recovery URL)."""
     payload = {
         "call_sid": call_sid,
         "kind": kind,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import structlog
@@ -11,12 +10,11 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app.snapshot import directory
 from app.snapshot_types import OutageEntry, SubscriberEntry, outage_heard
+from app.twilio_form import is_sid
 
 from .calls import find_subscriber
 from .twiml import Caller
 from .wording import SUPPORTED_LANGUAGES
-
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class CallContext:
 def call_sid(field: str = "CallSid") -> str:
     """The request's CallSid (or ParentCallSid), validated; 400 when malformed."""
     sid = request.form.get(field, "")
-    if not CALL_SID.match(sid):
+    if not is_sid(sid, "CA"):
         abort(
             400, f"{field} is missing or is not a Twilio call SID (CA followed by 32 hex digits)."
         )

@@ -6,6 +6,8 @@ import structlog
 from flask import Blueprint, Response, g, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.fallback_requests import SOURCE_PARAMETER, FallbackCause, classify
+from app.fallback_requests import error_code as twilio_error_code
 from app.models import utcnow
 from app.phone import last_four
 from app.twilio_form import whole_number
@@ -15,6 +17,7 @@ from . import twiml
 from .calls import note_call, note_primary_failure
 from .context import CallContext, call_context, call_sid
 from .context import twiml as as_twiml
+from .fallback_report import report_not_counted
 from .wording import say
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
@@ -50,11 +53,19 @@ def voice() -> Response:
 def fallback() -> Response:
     """Twilio's Fallback URL or a SIP trunk's Disaster Recovery URL: the usual path failed.
 
-    Never dial the primary from here. Everything below works without the database.
+    Callers get the same answer either way. Only the trunk's path (`?source=trunk`) is evidence
+    that the primary is down; a number's Fallback URL means Backline's own webhook failed (see
+    app/fallback_requests.py). Never dial the primary from here. Everything below works
+    without the database.
     """
     ctx = call_context()
     error_code = request.form.get("ErrorCode")
-    note_primary_failure(ctx.call_sid, "fallback", error_code=error_code)
+    code = twilio_error_code(error_code)
+    cause = classify(request.args.get(SOURCE_PARAMETER), code)
+    if cause is FallbackCause.PRIMARY:
+        note_primary_failure(ctx.call_sid, "trunk", error_code=error_code)
+    else:
+        report_not_counted(cause, code, request.form.get("ErrorUrl"))
     return _answer(
         ctx,
         "fallback",

@@ -157,3 +157,6 @@ def test_serve_starts_and_answers_the_fallback_with_the_database_down(
         assert answer.status_code == 200
         root = ET.fromstring(answer.content)
         assert [verb.tag for verb in root] == ["Say", "Say", "Gather", "Redirect"]
+    printed = (tmp_path / "serve.log").read_text()
+    assert f"Fallback URL: {url}/ivr/fallback\n" in printed  # numbers': Backline's own failure
+    assert f"Disaster Recovery URL: {url}/ivr/fallback?source=trunk\n" in printed

@@ -59,7 +59,7 @@ def test_a_replayed_call_webhook_keeps_one_call_row(
 @pytest.mark.parametrize(
     ("path", "extra"),
     [
-        ("/ivr/fallback", {"ErrorCode": "11200"}),
+        ("/ivr/fallback?source=trunk", {}),
         ("/ivr/dial-result", {"DialCallStatus": "failed", "DialSipResponseCode": "503"}),
     ],
 )

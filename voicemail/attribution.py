@@ -1,9 +1,18 @@
 """Whose voicemail is it? The call row says; for a call Backline never saw, Twilio's Calls API.
 
 Failing both, the voicemail has no subscriber and goes to ADMIN_EMAIL: nobody's message is lost.
+
+A voicemail belongs to one outage, the one its caller heard, so that an outage summary counts it
+once (several outages may cover the subscriber; app.coverage). The call row knows it; otherwise
+it is the outage the caller would have heard at the time of the call, not when the voicemail is
+processed, which may be after that outage or another one ended.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
 
 import structlog
 from flask import current_app
@@ -11,7 +20,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Call, Subscriber, Voicemail
-from app.outages import outage_for
+from app.outages import outage_at
 from app.phone import normalise_or_none
 from app.twilio_rest import TwilioApiError, twilio_rest
 
@@ -33,14 +42,32 @@ def attribute_unknown_call(voicemail: Voicemail) -> None:
     subscriber = _subscriber_for(call.get("to"), call.get("forwarded_from"))
     if subscriber is not None:
         voicemail.subscriber_id = subscriber.id
-        outage = outage_for(db.session(), subscriber)
+        moment, within = _call_time(voicemail, call)
+        outage = outage_at(db.session(), subscriber, moment, within)
         voicemail.outage_id = voicemail.outage_id or (outage.id if outage else None)
 
 
-def _call_details(voicemail: Voicemail) -> dict[str, str | None] | None:
+def _call_time(voicemail: Voicemail, call: dict[str, Any]) -> tuple[datetime, timedelta]:
+    """When the call began, and to what precision: its row, or Twilio's `start_time` (to the
+    second); else when the recording arrived."""
+    if isinstance(call.get("at"), datetime):
+        return call["at"], timedelta(0)
+    try:
+        started = parsedate_to_datetime(str(call["start_time"]))  # RFC 2822, as Twilio writes it
+    except (KeyError, TypeError, ValueError):
+        return voicemail.recorded_at, timedelta(0)
+    return started if started.tzinfo else started.replace(tzinfo=UTC), timedelta(seconds=1)
+
+
+def _call_details(voicemail: Voicemail) -> dict[str, Any] | None:
     row = db.session.get(Call, voicemail.call_id) if voicemail.call_id else None
     if row is not None:
-        return {"to": row.to_number, "from": row.from_number, "forwarded_from": row.forwarded_from}
+        return {
+            "to": row.to_number,
+            "from": row.from_number,
+            "forwarded_from": row.forwarded_from,
+            "at": row.created_at,
+        }
     try:
         with twilio_rest(current_app.config) as api:
             found = api.call(voicemail.call_sid)

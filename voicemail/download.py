@@ -7,14 +7,13 @@ original host: Twilio hands media out through signed redirects that need no pass
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
-RECORDING_SID = re.compile(r"^RE[0-9a-f]{32}$")
-ACCOUNT_SID = re.compile(r"^AC[0-9a-f]{32}$")
+from app.twilio_form import is_sid
+
 MAX_REDIRECTS = 5
 TIMEOUT = (5, 30)  # connect, read (seconds)
 CHUNK = 64 * 1024
@@ -41,7 +40,7 @@ class DownloadPolicy:
 
 def recording_url(api_url: str, account_sid: str, recording_sid: str) -> str:
     """The WAV media URL of a recording on the Twilio API (or a compatible one)."""
-    if not ACCOUNT_SID.match(account_sid) or not RECORDING_SID.match(recording_sid):
+    if not is_sid(account_sid, "AC") or not is_sid(recording_sid, "RE"):
         raise RecordingRejected("AccountSid or RecordingSid is malformed")
     base = api_url.rstrip("/")
     return f"{base}/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}.wav"

@@ -1,4 +1,9 @@
-"""Storing recording callbacks exactly once, whatever Twilio repeats."""
+"""Storing recording callbacks exactly once, whatever Twilio repeats.
+
+A recording Twilio reports `absent` or `failed` is stored too, already failed: the caller
+reached the voicemail line and nobody will get their message, so the admins are told, once
+per RecordingSid however often Twilio repeats the callback.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Call, Voicemail
+from app.models import Call, Voicemail, VoicemailStatus
 from app.twilio_form import whole_number
 
 from . import transcription
+
+COMPLETED = "completed"
+NOT_RECORDED = {
+    "absent": "Twilio reported the recording absent: no message was recorded (the caller may "
+    "have hung up or stayed silent, or the recording failed)",
+    "failed": "Twilio reported that the recording failed: the caller's message was not recorded",
+}
 
 
 def store_callback(
@@ -34,6 +46,9 @@ def store_callback(
         caller_name=call.caller_name if call else None,
         reported_duration=whole_number(form.get("RecordingDuration")),
     )
+    not_recorded = NOT_RECORDED.get(form.get("RecordingStatus", COMPLETED))
+    if not_recorded:
+        voicemail.status, voicemail.error = VoicemailStatus.FAILED, not_recorded
     if transcription.expected(call.language if call else None, voicemail.reported_duration):
         voicemail.transcription_status = transcription.REQUESTED
     transcription.apply_early_transcript(voicemail)

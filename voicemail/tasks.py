@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from app.extensions import db, jobs, storage
 from app.jobs import job
-from app.models import Delivery, DeliveryState, Subscriber, Voicemail, VoicemailStatus, utcnow
+from app.models import OWED_STATES, Delivery, Subscriber, Voicemail, VoicemailStatus, utcnow
 
 from . import transcription
 from .attribution import attribute_unknown_call
@@ -112,7 +112,10 @@ def _claim(voicemail: Voicemail, status: VoicemailStatus) -> bool:
 
 def _download(voicemail: Voicemail) -> bytes:
     config = current_app.config
-    url = recording_url(config["TWILIO_API_URL"], voicemail.account_sid, voicemail.recording_sid)
+    # Our account as configured: the callback's AccountSid was checked to name it (in any case).
+    url = recording_url(
+        config["TWILIO_API_URL"], config["TWILIO_ACCOUNT_SID"], voicemail.recording_sid
+    )
     policy = DownloadPolicy(
         allowed_hosts=parse_allowed_hosts(config["BACKLINE_RECORDING_HOSTS"]),
         max_bytes=config["BACKLINE_RECORDING_MAX_BYTES"],
@@ -158,5 +161,5 @@ def _queue_deliveries(voicemail: Voicemail) -> None:
     from forwarding.tasks import send_voicemail_email
 
     for delivery in voicemail.deliveries:
-        if delivery.state in (DeliveryState.PENDING, DeliveryState.SENDING):
+        if delivery.state in OWED_STATES:
             jobs.enqueue(send_voicemail_email, delivery.id)

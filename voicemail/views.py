@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import structlog
@@ -10,12 +9,14 @@ from flask import Blueprint, Response, abort, current_app, g, request
 
 from app.circuit import DatabaseUnavailable
 from app.extensions import db, jobs
+from app.models import VoicemailStatus
 from app.pending import handles, keep
+from app.twilio_form import is_sid, same_sid
 from app.twilio_signature import twilio_only
+from forwarding.voicemail_alerts import alert_voicemail_failed
 
 from . import transcription
-from .download import ACCOUNT_SID, RECORDING_SID
-from .intake import store_callback
+from .intake import COMPLETED, NOT_RECORDED, store_callback
 from .tasks import process_voicemail
 
 bp = Blueprint("voicemail", __name__, url_prefix="/voicemail")
@@ -29,21 +30,20 @@ def _bounded_database() -> None:
 
 TRANSCRIPT_MAX_CHARS = 20_000
 IDEMPOTENCY_TOKEN_MAX = 128  # the voicemails.idempotency_token column
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 
 
 @bp.post("/recording-status")
 @twilio_only
 def recording_status() -> Response:
-    """Store a completed recording once per RecordingSid and queue its processing."""
+    """Store a completed recording once per RecordingSid and queue its processing; one that
+    Twilio reports absent or failed is stored as failed and the admins are alerted."""
     form = request.form
     status = form.get("RecordingStatus", "")
     structlog.contextvars.bind_contextvars(
         call_sid=form.get("CallSid"), recording_sid=form.get("RecordingSid")
     )
-    if status != "completed":
-        # `absent`: the caller hung up or stayed silent; nothing to deliver.
-        log.info("recording not delivered", recording_status=status or "missing")
+    if status != COMPLETED and status not in NOT_RECORDED:
+        log.info("recording status ignored", recording_status=status or "missing")
         return Response(status=204)
     _validate()
     callback = {"form": form.to_dict(), "token": _idempotency_token()}
@@ -57,9 +57,13 @@ def recording_status() -> Response:
 
 @handles("recording")
 def accept_callback(callback: dict[str, Any]) -> None:
-    """Store the callback once and queue the voicemail's processing (idempotent)."""
+    """Store the callback once and queue the voicemail's processing, or the admins' alert
+    about a recording Twilio did not make (idempotent)."""
     voicemail, created = store_callback(db.session(), callback["form"], callback["token"])
-    if created:
+    if created and voicemail.status == VoicemailStatus.FAILED:
+        jobs.enqueue(alert_voicemail_failed, voicemail.id)
+        log.warning("recording not made", voicemail_id=voicemail.id, reason=voicemail.error)
+    elif created:
         jobs.enqueue(process_voicemail, voicemail.id)
         log.info("voicemail received", voicemail_id=voicemail.id)
     else:
@@ -71,7 +75,7 @@ def accept_callback(callback: dict[str, Any]) -> None:
 def transcription_callback() -> Response:
     """Twilio's transcript of a recording: keep it; the voicemail's emails stop waiting."""
     form = request.form
-    if not RECORDING_SID.match(form.get("RecordingSid", "")):
+    if not is_sid(form.get("RecordingSid"), "RE"):
         abort(400, "RecordingSid is missing or is not a Twilio recording SID (RE + 32 hex digits).")
     structlog.contextvars.bind_contextvars(recording_sid=form["RecordingSid"])
     payload = {
@@ -102,12 +106,12 @@ def _idempotency_token() -> str | None:
 
 def _validate() -> None:
     get = request.form.get
-    if not RECORDING_SID.match(get("RecordingSid", "")):
+    if not is_sid(get("RecordingSid"), "RE"):
         abort(400, "RecordingSid is missing or is not a Twilio recording SID (RE + 32 hex digits).")
-    if not CALL_SID.match(get("CallSid", "")):
+    if not is_sid(get("CallSid"), "CA"):
         abort(400, "CallSid is missing or is not a Twilio call SID (CA + 32 hex digits).")
     account = get("AccountSid", "")
-    if not ACCOUNT_SID.match(account) or account != current_app.config["TWILIO_ACCOUNT_SID"]:
+    if not is_sid(account, "AC") or not same_sid(account, current_app.config["TWILIO_ACCOUNT_SID"]):
         abort(400, "AccountSid does not name this Backline's Twilio account.")
 
 

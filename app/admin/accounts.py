@@ -49,5 +49,5 @@ def set_admin(session: Session, email: str, password: str) -> tuple[AdminUser, b
 
 
 def unlock(email: str) -> int:
-    """Clear the account's failed-login delay; return how many counters were cleared."""
-    return throttle.clear([throttle.keys_for(None, email)[1]])
+    """Clear the account's failed-login delays, from every address; return how many there were."""
+    return throttle.clear_account(email)

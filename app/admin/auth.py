@@ -1,4 +1,9 @@
-"""Who is logged in: the session holds the admin's id and session version, nothing else."""
+"""Who is logged in: the session holds the admin's id and session version, nothing else.
+
+The cookie is signed, not stored: what makes a session end for every copy of its cookie is the
+account's session version, checked on every request. Logging out and a new password move it
+on, so a cookie copied before either is refused afterwards (on every browser of that account).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from flask import redirect, request, session, url_for
+from sqlalchemy import update
 from werkzeug.wrappers import Response
 
 from app.extensions import db
@@ -27,7 +33,16 @@ def log_in(admin: AdminUser) -> None:
 
 
 def log_out() -> None:
+    """End this session, and every other of the account's: copies of the cookie stop working."""
+    admin = current_admin()
+    if admin is not None:
+        version = AdminUser.session_version
+        db.session.execute(
+            update(AdminUser).where(AdminUser.id == admin.id).values(session_version=version + 1)
+        )
+        db.session.commit()
     session.clear()
+    request.environ.pop(_CACHE_KEY, None)
 
 
 def current_admin() -> AdminUser | None:

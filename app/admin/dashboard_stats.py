@@ -42,6 +42,7 @@ class Counters:
     calls_in_ivr: int
     voicemails: int
     emails: dict[str, int]  # voicemail emails by state
+    delayed: int  # voicemail emails waiting for a retry, however old: they are never given up
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,12 @@ def live_counters(session: Session, now: datetime) -> Counters:
         .group_by(Delivery.state)
     )
     by_state: dict[str, int] = {str(s): int(n) for s, n in session.execute(emails).all()}
+    delayed = select(func.count()).where(Delivery.state == DeliveryState.DELAYED)
     return Counters(
         calls_in_ivr=int(session.scalar(in_ivr) or 0),
         voicemails=int(session.scalar(voicemails) or 0),
         emails={state.value: by_state.get(state.value, 0) for state in EMAIL_STATES},
+        delayed=int(session.scalar(delayed) or 0),
     )
 
 

@@ -28,20 +28,22 @@ def login() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]
         status = 400 if request.method == "POST" else 200
         return render_template("admin/login.html", form=form), status
     email = (form.email.data or "").strip().lower()
-    keys = throttle.keys_for(request.remote_addr, email)
-    wait = throttle.wait_seconds(keys)
+    attempt = throttle.Attempt(email, request.remote_addr)  # the client's, behind a trusted proxy
+    wait = throttle.wait_seconds(attempt)
     if wait:
-        flash(f"Too many failed attempts. Wait {wait} s, then try again.", "error")
+        flash(
+            f"Too many failed attempts from your address. Wait {wait} s, then try again.", "error"
+        )
         page = render_template("admin/login.html", form=form, wait=wait)
         return page, 429, {"Retry-After": str(wait)}
     admin = db.session.scalars(select(AdminUser).where(AdminUser.email == email)).first()
     if not passwords.verify(admin.password_hash if admin else None, form.password.data or ""):
-        throttle.note_failure(keys)
+        throttle.note_failure(attempt)
         log.warning("admin login failed", ip=request.remote_addr)
         flash("That email and password do not match an admin account.", "error")
         return render_template("admin/login.html", form=form), 401
     assert admin is not None
-    throttle.clear(keys)
+    throttle.forget(attempt)
     if passwords.needs_rehash(admin.password_hash):
         admin.password_hash = passwords.hash_password(form.password.data or "")
     admin.last_login_at = utcnow()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 
+from app.auth_failures import count_failed_authentication
 from app.extensions import db
 from app.models import ApiToken
 from app.tokens import authenticate
@@ -23,6 +24,14 @@ def require_token() -> None:
     presented = bearer_token()
     token = authenticate(db.session(), presented) if presented else None
     if token is None:
+        wait = count_failed_authentication()
+        if wait:
+            raise ApiError(
+                429,
+                "Too many requests with a missing or invalid API token from your address. "
+                f"Try again in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
         raise ApiError(
             401,
             "A valid API token is required: send `Authorization: Bearer <token>` "

@@ -225,6 +225,12 @@ MESSAGE_COUNTS = {
         "minimum": 0,
         "description": "Final: unsubscribed, opted out, landline, unreachable.",
     },
+    "withdrawn": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Final: nothing in it was true any more when its turn came (another "
+        "outage still covers its numbers, or another notice tells them); never sent.",
+    },
     "pending": {"type": "integer", "minimum": 0},
 }
 NOTICE_PROGRESS = obj(

@@ -74,9 +74,14 @@ def describe_progress(outage_id: int) -> list[str]:
         lines.append(
             f"notice {entry['notice_id']} ({entry['kind']}, {entry['state']}): "
             f"email {email['sent']} sent, {email['failed']} failed, {email['refused']} refused, "
-            f"{email['pending']} pending; "
+            f"{_withdrawn(email)}{email['pending']} pending; "
             f"sms {sms['sent']} sent, {sms['failed']} failed, {sms['refused']} refused, "
-            f"{sms['pending']} pending"
+            f"{_withdrawn(sms)}{sms['pending']} pending"
             + (f" (about {sms['eta_seconds']} s to go)" if sms["pending"] else "")
         )
     return lines
+
+
+def _withdrawn(counts: dict[str, int]) -> str:
+    """Withdrawn messages, mentioned only when there are some (overlapping outages)."""
+    return f"{counts['withdrawn']} withdrawn, " if counts["withdrawn"] else ""

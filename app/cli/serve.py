@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.config import uses_development_twilio
+from app.fallback_requests import trunk_recovery_url
 from app.periodic import PeriodicRunner
 from app.twilio_signature import public_url
 
@@ -17,7 +18,7 @@ log = structlog.get_logger(__name__)
 
 WEBHOOKS = (
     ("Voice URL", "/ivr/voice"),
-    ("Fallback URL / SIP trunk Disaster Recovery URL", "/ivr/fallback"),
+    ("Fallback URL", "/ivr/fallback"),
     ("Call status callback", "/ivr/call-status"),
 )
 
@@ -50,6 +51,8 @@ def _announce(app: Flask) -> None:
     click.echo("Paste these into Twilio (Phone Numbers > your number > Voice Configuration):")
     for label, path in WEBHOOKS:
         click.echo(f"  {label}: {public_url(path)}")
+    click.echo("For numbers on an Elastic SIP Trunk, set the trunk's (never a number's):")
+    click.echo(f"  Disaster Recovery URL: {trunk_recovery_url()}")
     mode = "rq workers on Redis" if app.config.get("REDIS_URL") else "in this process"
     mail = (
         "SMTP" if app.config.get("SMTP_URL") else f"the Maildir at {app.config['BACKLINE_OUTBOX']}"

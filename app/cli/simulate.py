@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import DeliveryState, Voicemail, VoicemailStatus
+from app.models import OWED_STATES, Voicemail, VoicemailStatus
 from app.phone import InvalidNumber, normalise
 from app.simulator.media_server import MediaServer, MediaState
 from app.simulator.player import CallPlayer, FlowError
@@ -120,9 +120,8 @@ def _report_voicemail(recording_sid: str, wait: float) -> None:
 def _settled(voicemail: Voicemail) -> bool:
     if voicemail.status in (VoicemailStatus.FAILED, VoicemailStatus.HELD):
         return True
-    waiting = (DeliveryState.PENDING, DeliveryState.SENDING)
     return voicemail.status == VoicemailStatus.STORED and all(
-        d.state not in waiting for d in voicemail.deliveries
+        d.state not in OWED_STATES for d in voicemail.deliveries
     )
 
 

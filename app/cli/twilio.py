@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from app.config import uses_development_twilio
+from app.fallback_requests import SOURCE_PARAMETER, TRUNK_SOURCE, trunk_recovery_url
 from app.phone import InvalidNumber, normalise
 from app.twilio_rest import IncomingNumber, TwilioApiError, TwilioRest, VoiceWebhooks, twilio_rest
 from app.twilio_signature import public_url
@@ -64,6 +65,12 @@ def voice_webhooks() -> VoiceWebhooks:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise click.ClickException(
             f"BACKLINE_FALLBACK_URL must be an absolute http(s) URL, not {fallback_url!r}."
+        )
+    if (SOURCE_PARAMETER, TRUNK_SOURCE) in parse_qsl(parts.query):
+        raise click.ClickException(
+            f"BACKLINE_FALLBACK_URL must not carry {SOURCE_PARAMETER}={TRUNK_SOURCE}: that marks "
+            "a SIP trunk's Disaster Recovery URL, and would count Backline's own failures as "
+            "the primary's."
         )
     return VoiceWebhooks(voice_url, fallback_url, public_url("/ivr/call-status"))
 
@@ -139,5 +146,5 @@ def _apply(api: TwilioRest, number: IncomingNumber, webhooks: VoiceWebhooks, dry
 def _on_trunk(number: IncomingNumber) -> str:
     return (
         f"on SIP trunk {number.trunk_sid}, so Twilio ignores its Voice URL; set the trunk's "
-        f"Disaster Recovery URL to {public_url('/ivr/fallback')} instead."
+        f"Disaster Recovery URL to {trunk_recovery_url()} instead."
     )

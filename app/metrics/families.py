@@ -64,6 +64,15 @@ def _database_families(figures: DatabaseFigures) -> Iterator[Metric]:
     for outcome, count in sorted(figures.calls_by_outcome.items()):
         by_outcome.add_metric([outcome], count)
     yield by_outcome
+    own = CounterMetricFamily(
+        "backline_own_webhook_failures",
+        "Calls that reached the Fallback URL because Backline's own webhook failed, by Twilio's"
+        " ErrorCode (never evidence against the primary).",
+        labels=["error_code"],
+    )
+    for code, count in sorted(figures.own_webhook_failures.items()):
+        own.add_metric([code], count)
+    yield own
     yield _by_label(
         GaugeMetricFamily("backline_voicemails", "Voicemails by status.", labels=["status"]),
         VoicemailStatus,

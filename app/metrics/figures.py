@@ -16,7 +16,15 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.models import Call, Delivery, DeliveryState, Voicemail, VoicemailStatus, utcnow
+from app.fallback_requests import error_code, is_own_webhook_failure
+from app.models import (
+    OWED_STATES,
+    Call,
+    Delivery,
+    Voicemail,
+    VoicemailStatus,
+    utcnow,
+)
 
 LATENCY_WINDOW = timedelta(hours=1)
 LATENCY_SAMPLE = 1000  # at most this many of the newest rows are looked at
@@ -26,6 +34,7 @@ QUANTILES = (0.5, 0.9, 0.99, 1.0)
 @dataclass(frozen=True)
 class DatabaseFigures:
     calls_by_outcome: dict[str, int]
+    own_webhook_failures: dict[str, int]  # Twilio error code -> calls that reached the Fallback URL
     voicemails_by_status: dict[str, int]
     deliveries_by_state: dict[str, int]
     oldest_unprocessed_voicemail_s: float
@@ -40,6 +49,7 @@ def read_figures(engine: Engine) -> DatabaseFigures:
     with Session(engine) as session:
         return DatabaseFigures(
             calls_by_outcome=_counts(session, Call.outcome),
+            own_webhook_failures=_own_webhook_failures(session),
             voicemails_by_status=_counts(session, Voicemail.status),
             deliveries_by_state=_counts(session, Delivery.state),
             oldest_unprocessed_voicemail_s=_age(
@@ -48,7 +58,7 @@ def read_figures(engine: Engine) -> DatabaseFigures:
             oldest_waiting_delivery_s=_age(
                 session,
                 Delivery.created_at,
-                Delivery.state.in_([DeliveryState.PENDING, DeliveryState.SENDING]),
+                Delivery.state.in_(OWED_STATES),
                 now,
             ),
             latencies={
@@ -67,6 +77,20 @@ def quantile(sorted_values: list[float], q: float) -> float:
 def _counts(session: Session, column: InstrumentedAttribute[Any]) -> dict[str, int]:
     rows = session.execute(select(column, func.count()).group_by(column))
     return {str(value or "unknown"): int(count) for value, count in rows}
+
+
+def _own_webhook_failures(session: Session) -> dict[str, int]:
+    """Calls whose Voice URL failed, by Twilio's ErrorCode (the Fallback URL's calls)."""
+    failures: dict[str, int] = {}
+    for raw, count in session.execute(
+        select(Call.error_code, func.count())
+        .where(Call.error_code.is_not(None))
+        .group_by(Call.error_code)
+    ):
+        code = error_code(raw)
+        if code is not None and is_own_webhook_failure(code):
+            failures[code] = failures.get(code, 0) + int(count)
+    return failures
 
 
 def _age(

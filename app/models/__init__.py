@@ -27,6 +27,7 @@ from .outage import (
 )
 from .subscriber import Subscriber
 from .voicemail import (
+    OWED_STATES,
     AttemptOutcome,
     Delivery,
     DeliveryAttempt,
@@ -38,6 +39,7 @@ from .voicemail import (
 __all__ = [
     "ACTIVE_STATES",
     "OPEN_MESSAGE_STATES",
+    "OWED_STATES",
     "AdminUser",
     "AlertRecord",
     "ApiToken",

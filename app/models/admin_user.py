@@ -18,12 +18,13 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, PHC string
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
-    # Bumped by a password change: sessions carrying an older value are logged out.
+    # Bumped by a password change and by logging out: sessions carrying an older value end.
     session_version: Mapped[int] = mapped_column(default=1)
 
 
 class LoginThrottle(Base):
-    """Failed logins per key ("ip:…" or "account:…"): each failure lengthens the next wait.
+    """Failed logins per key: "account:EMAIL|ip:ADDRESS" for one address's tries on one account
+    (each failure lengthens that address's next wait), "account:EMAIL" for all of them.
 
     Never a hard lockout: an attacker must not be able to lock the NOC out during an outage.
     """

@@ -38,13 +38,16 @@ class Call(Base):
 
 
 class PrimaryFailure(Base):
-    """Evidence that the primary platform is down: a failed dial or a Fallback URL request."""
+    """Evidence that the primary platform is down: a failed dial or a SIP trunk's Disaster
+    Recovery URL request."""
 
     __tablename__ = "primary_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     call_sid: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # "dial" or "fallback"
+    # "dial" or "trunk"; "fallback" rows (any Fallback URL request, before Backline told a
+    # trunk's from a number's) are no longer counted
+    kind: Mapped[str] = mapped_column(String(16))
     sip_code: Mapped[int | None]
     error_code: Mapped[str | None] = mapped_column(String(16))

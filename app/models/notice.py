@@ -9,6 +9,7 @@ all forty. The unique constraint is what makes a repeated fan-out send nothing t
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -46,9 +47,17 @@ class MessageState(enum.StrEnum):
     DELIVERED = "delivered"  # an SMS the carrier confirmed
     FAILED = "failed"  # the providers gave up
     REFUSED = "refused"  # final, recipient-level: opted out, unsubscribed, landline, unreachable
+    # Final: by its turn to go, nothing in it was true and new any more (another outage still
+    # covers its numbers, or another notice tells them); see app.coverage.
+    WITHDRAWN = "withdrawn"
 
 
 OPEN_MESSAGE_STATES = (MessageState.PENDING, MessageState.SENDING)
+
+
+def new_random_id() -> str:
+    """96 random bits, as hex: the part of a Message-ID no other message shares."""
+    return secrets.token_hex(12)
 
 
 class Notice(Base):
@@ -100,6 +109,9 @@ class NoticeMessage(Base):
     # Twilio reported it undelivered and it went once more through the second provider.
     retried_on_fallback: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The random part of its email's Message-ID, fixed when the row is made: a resend keeps the
+    # ID, and no other installation (staging, a restored backup) can send another under it.
+    random_id: Mapped[str | None] = mapped_column(String(32), default=new_random_id)
     claimed_at: Mapped[datetime | None]  # when a job marked it sending: the lease starts
     sent_at: Mapped[datetime | None]
 

@@ -20,10 +20,15 @@ class VoicemailStatus(enum.StrEnum):
 
 class DeliveryState(enum.StrEnum):
     PENDING = "pending"
+    DELAYED = "delayed"  # failed for a reason that is no fault of the address; retried
     SENDING = "sending"  # marked before SMTP DATA: the one duplicate window
     ACCEPTED = "accepted"  # the relay answered 250
     BOUNCED = "bounced"
     FAILED = "failed"
+
+
+# A voicemail email still owed to its subscriber: it is retried until sent or erased.
+OWED_STATES = (DeliveryState.PENDING, DeliveryState.DELAYED, DeliveryState.SENDING)
 
 
 class Voicemail(Base):
@@ -94,6 +99,9 @@ class AttemptOutcome(enum.StrEnum):
     ACCEPTED = "accepted"
     TRANSIENT = "transient"  # 4xx, connection trouble, throttling: retried
     PERMANENT = "permanent"  # the recipient was refused for good
+    # A 5xx the provider was giving every recipient at the time ("relaying denied"): the
+    # provider's problem, not the address's, so the delivery is retried (provider_health.py).
+    REFUSED_ALL = "refused-all"
     INTERRUPTED = "interrupted"  # the worker died before recording the answer; resent
 
 
@@ -101,6 +109,10 @@ class DeliveryAttempt(Base):
     """One try at handing a delivery to a mail provider, with the provider's answer."""
 
     __tablename__ = "delivery_attempts"
+    # What a provider last did (accepted, refused everyone) is looked up before every send.
+    __table_args__ = (
+        Index("ix_delivery_attempts_provider_outcome_at", "provider", "outcome", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)

@@ -16,6 +16,7 @@ from typing import Any
 from app.config import DEV_ACCOUNT_SID
 from app.extensions import storage
 from app.models import Voicemail, utcnow
+from app.twilio_form import same_sid
 from app.twilio_rest import TwilioApiError, TwilioRest, twilio_rest
 from voicemail.storage import StorageError
 
@@ -96,10 +97,10 @@ class CopyDeleter:
             storage().delete(key)  # every version and delete marker, in a versioned bucket
 
     def _delete_at_twilio(self, voicemail: Voicemail) -> None:
-        if voicemail.account_sid == DEV_ACCOUNT_SID:
+        if same_sid(voicemail.account_sid, DEV_ACCOUNT_SID):
             return  # made by `simulate-call` against the local stand-in: Twilio never had it
         api = self._twilio()
-        if voicemail.account_sid != api.account_sid:
+        if not same_sid(voicemail.account_sid, api.account_sid):
             raise TwilioApiError(
                 f"the recording belongs to Twilio account …{voicemail.account_sid[-4:]}, not the "
                 "configured one; delete it in that account"

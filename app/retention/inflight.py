@@ -1,7 +1,9 @@
 """Work still under way on a voicemail: a purge never deletes audio out from under it.
 
 A voicemail purged for its age is left alone while it is unprocessed or an email of it is still
-owed: a clock is no reason to lose a message its subscriber has not had yet. A voicemail whose
+owed: a clock is no reason to lose a message its subscriber has not had yet. An email `delayed`
+that long (its relay has failed it for the whole retention period) is the exception: retention
+ends its retries, it is marked failed, and the voicemail is purged. A voicemail whose
 subscriber was deleted is erased anyway: its unsent emails are cancelled, its copies deleted at
 once, and only the final `purged_at` waits for work that cannot be stopped (an email being handed
 to the relay right now, which may still drop a copy in the outbox; a voicemail job that may still
@@ -17,14 +19,18 @@ from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus, utcnow
+from app.models import OWED_STATES, Delivery, DeliveryState, Voicemail, VoicemailStatus, utcnow
 from forwarding.attempts import LEASE
 
 # Longer than the voicemail job's timeout (600 s): after it, no job can still be storing audio.
 PROCESSING_GRACE = timedelta(minutes=15)
 NOT_SENT = "not sent: the subscriber was deleted and the voicemail erased"
 ERASED_UNPROCESSED = "erased before it was processed: the subscriber was deleted"
-OWED = (DeliveryState.PENDING, DeliveryState.SENDING)
+RETENTION_ENDED = (
+    "not sent: the voicemail reached the end of its retention (BACKLINE_RETENTION_DAYS) while "
+    "its email was still delayed"
+)
+OWED = OWED_STATES
 
 
 def why_waiting(voicemail: Voicemail) -> str | None:
@@ -50,7 +56,7 @@ def cancel_unsent(session: Session, which: ColumnElement[bool]) -> None:
         update(Delivery)
         .where(
             Delivery.voicemail_id.in_(select(Voicemail.id).where(which)),
-            Delivery.state == DeliveryState.PENDING,
+            Delivery.state.in_((DeliveryState.PENDING, DeliveryState.DELAYED)),
         )
         .values(state=DeliveryState.FAILED, last_error=NOT_SENT)
         .execution_options(synchronize_session=False)
@@ -60,12 +66,26 @@ def cancel_unsent(session: Session, which: ColumnElement[bool]) -> None:
 def _still_owed(voicemail: Voicemail) -> str | None:
     if voicemail.status == VoicemailStatus.RECEIVED:
         return "not processed yet (its voicemail job may still be running)"
+    _end_delayed(db.session(), voicemail)
     for delivery in voicemail.deliveries:
         if delivery.state in OWED:
             return (
                 f"its email is still being delivered (delivery {delivery.id} is {delivery.state})"
             )
     return None
+
+
+def _end_delayed(session: Session, voicemail: Voicemail) -> None:
+    """Fail the voicemail's emails still waiting for a retry: its retention has ended."""
+    ended = session.execute(
+        update(Delivery)
+        .where(Delivery.voicemail_id == voicemail.id, Delivery.state == DeliveryState.DELAYED)
+        .values(state=DeliveryState.FAILED, last_error=RETENTION_ENDED)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], ended).rowcount:
+        for delivery in voicemail.deliveries:
+            session.expire(delivery)  # the update above bypassed the loaded rows
 
 
 def _stop_for_erasure(voicemail: Voicemail) -> str | None:

@@ -21,8 +21,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import messages_api, recordings_api, rest_api
 
-API_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.wav$")
-MEDIA_PATH = re.compile(r"^/media/(RE[0-9a-f]{32})\.wav$")
+API_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/(RE[0-9a-fA-F]{32})\.wav$"
+)
+MEDIA_PATH = re.compile(r"^/media/(RE[0-9a-fA-F]{32})\.wav$")
 
 
 @dataclass

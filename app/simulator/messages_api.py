@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .media_server import MediaState
 
-PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
+PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Messages\.json$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
+SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 
 # Twilio's error codes the stand-in answers with: code -> (HTTP status, Twilio's message).
 ERRORS: dict[int, tuple[int, str]] = {

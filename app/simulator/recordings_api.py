@@ -16,17 +16,21 @@ from urllib.parse import parse_qs, urlencode
 if TYPE_CHECKING:
     from .media_server import MediaState
 
-LIST_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings\.json$")
-ONE_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})\.json$")
-CALL_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Calls/(CA[0-9a-f]{32})\.json$")
+LIST_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings\.json$")
+ONE_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/(RE[0-9a-fA-F]{32})\.json$"
+)
+CALL_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls/(CA[0-9a-fA-F]{32})\.json$"
+)
 TRANSCRIPTIONS_PATH = re.compile(
-    r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Recordings/(RE[0-9a-f]{32})/Transcriptions\.json$"
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/(RE[0-9a-fA-F]{32})/Transcriptions\.json$"
 )
 TRANSCRIPTION_PATH = re.compile(
-    r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Transcriptions/(TR[0-9a-f]{32})\.json$"
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Transcriptions/(TR[0-9a-fA-F]{32})\.json$"
 )
 ANY_PATH = re.compile(
-    r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/(Recordings|Calls|Transcriptions)(/[^/]*)*\.json$"
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/(Recordings|Calls|Transcriptions)(/[^/]*)*\.json$"
 )
 
 Reply = tuple[int, dict[str, Any]]

@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlencode
 if TYPE_CHECKING:
     from .media_server import MediaState
 
-LIST_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/IncomingPhoneNumbers\.json$")
+LIST_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers\.json$")
 ONE_PATH = re.compile(
-    r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/IncomingPhoneNumbers/(PN[0-9a-f]{32})\.json$"
+    r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers/(PN[0-9a-fA-F]{32})\.json$"
 )
-NUMBERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/IncomingPhoneNumbers")
+NUMBERS_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/IncomingPhoneNumbers")
 MAX_PAGE_SIZE = 1000
 
 # The form parameters an update accepts, and the JSON field each one sets.

@@ -4,6 +4,10 @@ Everything is read from the database here, in one go, so the templates never tou
 database that fails half-way fails here, where the view turns it into a 503). Only what
 subscribers are meant to see leaves this module: state, subscriber message, ETR, times and the
 published report; never who made a change, the caller message or the scope.
+
+With overlapping outages the page never reads as restored while an outage still covers a number:
+a resolved outage names the numbers still affected by another, and an automatic outage nobody
+has confirmed (never shown itself) keeps the page from saying that nothing is wrong.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from datetime import timedelta
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from app.coverage import is_announced
 from app.links import StatusClaim
 from app.models import Outage, OutageEvent, OutageState, Subscriber, utcnow
 from app.models.outage import PEOPLE
+from app.outages import active_outages
 from app.phone import display
 
 from .reader import Reader
@@ -40,6 +46,7 @@ class OutageView:
     numbers: tuple[str, ...]
     timeline: tuple[Change, ...]
     report: tuple[str, ...]  # paragraphs
+    still_affected: tuple[str, ...] = ()  # resolved, but another active outage covers these
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class StatusView:
     numbers: tuple[str, ...]
     current: tuple[OutageView, ...]
     recent: tuple[OutageView, ...]
+    checking: tuple[str, ...] = ()  # numbers only an unconfirmed automatic outage covers
 
 
 def live_subscribers(session: Session, claim: StatusClaim) -> list[Subscriber]:
@@ -64,11 +72,15 @@ def status_view(session: Session, subscribers: Sequence[Subscriber]) -> StatusVi
     reader = Reader.of(subscribers)
     outages = [o for o in session.scalars(_announced_lately()) if _affected(o, subscribers)]
     events = _events_of(session, [outage.id for outage in outages])
-    views = [_outage_view(o, events[o.id], subscribers, reader) for o in outages]
+    active = [o for o in active_outages(session) if _affected(o, subscribers)]
+    covered = {s.id for o in active for s in _affected(o, subscribers)}
+    told = {s.id for o in active if is_announced(o) for s in _affected(o, subscribers)}
+    views = [_outage_view(o, events[o.id], subscribers, reader, covered) for o in outages]
     return StatusView(
         numbers=tuple(display(s.number) for s in subscribers),
         current=tuple(view for view in views if view.active),
         recent=tuple(view for view in views if not view.active),
+        checking=tuple(display(s.number) for s in subscribers if s.id in covered - told),
     )
 
 
@@ -102,8 +114,10 @@ def _outage_view(
     events: list[OutageEvent],
     subscribers: Sequence[Subscriber],
     reader: Reader,
+    covered: set[int],
 ) -> OutageView:
     active = outage.is_active
+    affected = _affected(outage, subscribers)
     published = bool(outage.report and outage.report_published_at)
     return OutageView(
         state=reader.state(outage.state),
@@ -113,9 +127,12 @@ def _outage_view(
         etr_passed=bool(outage.etr and outage.etr < utcnow()),
         started=reader.when(outage.started_at),
         resolved=reader.when(outage.resolved_at) if outage.resolved_at else None,
-        numbers=tuple(display(s.number) for s in _affected(outage, subscribers)),
+        numbers=tuple(display(s.number) for s in affected),
         timeline=tuple(reversed(timeline(events, reader))),
         report=_paragraphs(outage.report) if published and outage.report else (),
+        still_affected=()
+        if active
+        else tuple(display(s.number) for s in affected if s.id in covered),
     )
 
 

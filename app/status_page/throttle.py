@@ -8,8 +8,6 @@ requests through (per process) rather than refusing them.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from collections.abc import Sequence
 
 import redis
@@ -17,30 +15,13 @@ import structlog
 from flask import current_app
 
 from app.extensions import redis_client
+from app.local_marks import LocalMarks
 
 log = structlog.get_logger(__name__)
 
 RENEWAL_INTERVAL_S = 600
 KEY_PREFIX = "backline:status-renewal:"
 EXTENSION = "backline.status_renewals"
-
-
-class LocalMarks:
-    """One process's marks: key -> when it may be used again (monotonic seconds)."""
-
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def claim(self, key: str, seconds: float) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._until) > 10_000:  # forget what has lapsed before it grows further
-                self._until = {k: t for k, t in self._until.items() if t > now}
-            if self._until.get(key, 0.0) > now:
-                return False
-            self._until[key] = now + seconds
-            return True
 
 
 def may_renew(subscriber_ids: Sequence[int]) -> bool:

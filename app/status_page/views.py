@@ -12,15 +12,17 @@ from typing import Any
 import structlog
 from flask import Blueprint, Response, current_app, render_template
 from flask.blueprints import BlueprintSetupState
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.circuit import DatabaseUnavailable
 from app.extensions import db, jobs
 from app.links import LinkInvalid, StatusClaim, read_status_token
+from app.local_marks import LocalMarks
 from app.twilio_signature import public_url
 
 from .history import live_subscribers, status_view
 from .tasks import email_status_link
-from .throttle import EXTENSION, LocalMarks, may_renew
+from .throttle import EXTENSION, may_renew
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +59,12 @@ def _private(response: Response) -> Response:
     if response.status_code == 503:
         response.headers["Retry-After"] = "60"
     return response
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Response:
+    """A page, as for everything else here: people press these buttons, not programs."""
+    return notice(413, "Too large", error.description or RequestEntityTooLarge.description)
 
 
 @bp.get("/status/<token>")

@@ -82,7 +82,7 @@ def test_counters_count_what_is_live(admin_client: FlaskClient) -> None:
     accepted, bounced, failed = DeliveryState.ACCEPTED, DeliveryState.BOUNCED, DeliveryState.FAILED
     voicemail(timedelta(minutes=5), (accepted, accepted))
     voicemail(timedelta(hours=3), (bounced, failed, DeliveryState.PENDING))
-    voicemail(timedelta(days=2))  # older than the counters' day
+    voicemail(timedelta(days=2), (DeliveryState.DELAYED,))  # still retried: counted however old
     db.session.commit()
 
     page = admin_client.get("/admin/")
@@ -93,6 +93,7 @@ def test_counters_count_what_is_live(admin_client: FlaskClient) -> None:
     assert figure(page.text, "emails-accepted") == 2
     assert figure(page.text, "emails-bounced") == 1
     assert figure(page.text, "emails-failed") == 1
+    assert figure(page.text, "emails-delayed") == 1
     assert 'http-equiv="refresh"' in page.text
 
 

@@ -218,7 +218,7 @@ def test_export_downloads_what_import_reads_back(
     exported = admin_client.get("/admin/subscribers/export")
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     assert exported.headers["Content-Disposition"].startswith("attachment; filename=")
-    assert exported.text.startswith(HEADER)
+    assert exported.text.startswith(HEADER.replace("\n", "\r\n"))  # RFC 4180 line ends
 
     db.session.execute(Subscriber.__table__.delete())
     db.session.commit()

@@ -39,7 +39,14 @@ def test_progress_confirm_and_report_through_the_api(
     assert settle()
     [start] = api.get(f"/outages/{outage.id}/progress").get_json()["notices"]
     assert start["state"] == "done"
-    assert start["email"] == {"total": 2, "sent": 2, "failed": 0, "refused": 0, "pending": 0}
+    assert start["email"] == {
+        "total": 2,
+        "sent": 2,
+        "failed": 0,
+        "refused": 0,
+        "withdrawn": 0,
+        "pending": 0,
+    }
 
     early = api.request("PUT", f"/outages/{outage.id}/report", json={"report": "Soon."})
     assert early.status_code == 409

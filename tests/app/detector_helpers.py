@@ -99,7 +99,6 @@ def _evidence(count: int, seconds_ago: float = 0, kind: str = "dial") -> None:
                 call_sid="CA" + secrets.token_hex(16),
                 kind=kind,
                 sip_code=503 if kind == "dial" else None,
-                error_code="11200" if kind == "fallback" else None,
             )
         )
     db.session.commit()

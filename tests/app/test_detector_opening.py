@@ -82,7 +82,7 @@ def test_crossing_the_failure_rate_opens_at_once_even_without_a_probe(app: Flask
     check_primary()
     assert _detector_outages() == []
 
-    _evidence(1, kind="fallback")
+    _evidence(1, kind="trunk")
     check_primary()
 
     [outage] = _detector_outages()
@@ -94,6 +94,14 @@ def test_crossing_the_failure_rate_opens_even_when_the_probe_answers(health: Hea
     _evidence(FAILURES)
     _checks(health, [200])
     assert len(_detector_outages()) == 1
+
+
+def test_rows_an_earlier_release_wrote_for_any_fallback_request_do_not_count(app: Flask) -> None:
+    app.config.update(_detector_settings(None))
+    _evidence(FAILURES * 2, kind="fallback")  # a number's Fallback URL or a trunk's: unknown
+
+    assert check_primary() == "healthy"
+    assert _detector_outages() == []
 
 
 def test_evidence_older_than_the_window_does_not_count(app: Flask) -> None:

@@ -14,10 +14,10 @@ from tests.helpers import wait_until
 
 
 def fallback_calls(twilio: Any, number: str, count: int) -> None:
-    """SIP trunk calls reaching the Fallback URL: each is answered and stored as evidence."""
+    """SIP trunk calls reaching its Disaster Recovery URL: each answered and stored as evidence."""
     for _ in range(count):
-        params = {**twilio.call_params(number), "ErrorCode": "11200"}
-        assert twilio.post("/ivr/fallback", params).status_code == 200
+        params = twilio.call_params(number)
+        assert twilio.post("/ivr/fallback", params, query="source=trunk").status_code == 200
 
 
 def test_calls_answered_under_a_scoped_outage_never_open_one_for_everyone(

@@ -24,7 +24,7 @@ from tests.app.conftest import MakeApp
 from tests.app.metrics_helpers import samples, scrape, value
 from tests.conftest import REDIS_URL
 from tests.helpers import wait_until
-from tests.support.twilio import ACCOUNT_SID
+from tests.support.twilio import ACCOUNT_SID, TwilioHelper
 
 _release = threading.Event()
 
@@ -142,6 +142,30 @@ def test_counts_and_latencies_come_from_the_database(client: FlaskClient, token:
     assert value(found, "backline_voicemail_latency_samples", stage="email_accepted") == 2
     assert value(found, latency, stage="email_accepted", quantile="0.5") == pytest.approx(20)
     assert value(found, latency, stage="email_accepted", quantile="1") == pytest.approx(90)
+
+
+def test_own_webhook_failures_are_counted_by_error_code(
+    client: FlaskClient, token: str, twilio: TwilioHelper
+) -> None:
+    requests = [
+        ("", "11200"),
+        ("", "11200"),
+        ("", "12300"),
+        ("source=trunk", "32011"),  # the primary's failure, not Backline's
+        ("", None),  # unclassified: not counted as Backline's own either
+    ]
+    for query, code in requests:
+        fields = {"ErrorCode": code} if code else {}
+        call = {**twilio.call_params("+14155550100"), **fields}
+        assert twilio.post("/ivr/fallback", call, query=query).status_code == 200
+
+    found = samples(scrape(client, token))
+
+    failures = "backline_own_webhook_failures_total"
+    assert value(found, failures, error_code="11200") == 2
+    assert value(found, failures, error_code="12300") == 1
+    assert value(found, failures, error_code="32011") is None
+    assert sum(v for (name, _), v in found.items() if name == failures) == 3
 
 
 def test_periodic_job_heartbeats_and_intervals(client: FlaskClient, token: str) -> None:

@@ -163,6 +163,24 @@ def test_a_voicemail_whose_email_is_still_owed_waits(
     assert fresh(Delivery, owed.delivery_ids[0]).state == DeliveryState.PENDING
 
 
+def test_an_email_still_delayed_when_retention_ends_is_failed_and_the_voicemail_purged(
+    seed: Seeder, subscriber: Any, media: MediaServer, cli: Invoke
+) -> None:
+    """A delayed email is retried until it is sent or its voicemail's retention ends."""
+    delayed = seed.voicemail(
+        subscriber(NUMBER), days_old=100, emailed=False, delivery_state=DeliveryState.DELAYED
+    )
+
+    result = cli("purge")
+
+    assert result.exit_code == 0, result.output
+    assert "Purged 1 voicemail(s)" in result.output
+    assert fresh(Voicemail, delayed.voicemail_id).purged_at is not None
+    delivery = fresh(Delivery, delayed.delivery_ids[0])
+    assert delivery.state == DeliveryState.FAILED
+    assert "end of its retention" in (delivery.last_error or "")
+
+
 def test_a_failed_voicemail_loses_twilios_copy_and_the_admins_alert(
     seed: Seeder, subscriber: Any, media: MediaServer, outbox: Path, cli: Invoke
 ) -> None:

@@ -2,10 +2,11 @@
 
 Each test builds its own app with small limits on the suite's database (and on the suite's
 Redis when REDIS_URL is set). Failure modes named here: a flood past the limit gets 429 with a
-sentence and Retry-After; signed Twilio webhooks, the Alertmanager receiver, /healthz, /readyz
-and /metrics are never limited, however many requests come; Redis down lets requests through
-at once and counts in the process instead; a forged X-Forwarded-For moves nobody to another
-count unless a proxy is trusted.
+sentence and Retry-After; a new invented API token on each request is counted against the
+client's address, while a real token from there still passes; signed Twilio webhooks, the
+Alertmanager receiver, /healthz, /readyz and /metrics are never limited, however many requests
+come; Redis down lets requests through at once and counts in the process instead; a forged
+X-Forwarded-For moves nobody to another count unless a proxy is trusted.
 """
 
 from __future__ import annotations
@@ -112,6 +113,44 @@ def test_each_token_has_its_own_count_and_requests_without_one_count_per_address
     anonymous = client.get("/api/v1/outages")
     assert anonymous.status_code == 429
     assert "from your address" in anonymous.get_json()["error"]
+
+
+def test_invented_tokens_count_against_the_address_and_real_tokens_still_pass(
+    limited_app: MakeApp,
+) -> None:
+    limited = limited_app()  # the default limit: 1200 a minute
+    client = limited.test_client()
+    real = bearer(token())
+    statuses = [
+        client.get("/api/v1/outages", headers=bearer(f"invented-{n}")).status_code
+        for n in range(1300)  # a new token each time: none of them has a count of its own
+    ]
+    assert statuses[:1200] == [401] * 1200
+    assert set(statuses[1200:]) == {429}
+    refused = client.get("/api/v1/outages", headers=bearer("invented-again"))
+    assert refused.status_code == 429 and 1 <= retry_after(refused) <= 60
+    sentence = refused.get_json()["error"]
+    assert sentence.startswith("Too many requests with a missing or invalid API token from your")
+    assert f"Try again in {retry_after(refused)} s." in sentence
+
+    # A real token is never refused for someone else's guesses, nor another address, nor the
+    # Alertmanager receiver, whatever token it brings.
+    assert client.get("/api/v1/outages", headers=real).status_code == 200
+    alert = client.post("/api/v1/alerts/alertmanager", json={}, headers=bearer("invented"))
+    assert alert.status_code == 401
+    other = client_at(limited, "198.51.100.7")
+    assert other.get("/api/v1/outages", headers=bearer("invented-elsewhere")).status_code == 401
+
+
+def test_with_redis_down_failed_tokens_are_counted_in_the_process(limited_app: MakeApp) -> None:
+    down = limited_app(
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/7", BACKLINE_RATE_LIMIT_API="3/minute"
+    )
+    client = down.test_client()
+    statuses = [
+        client.get("/api/v1/outages", headers=bearer(f"invented-{n}")).status_code for n in range(5)
+    ]
+    assert statuses == [401, 401, 401, 429, 429]
 
 
 def test_the_alertmanager_webhook_is_never_limited_nor_counted(limited_app: MakeApp) -> None:

@@ -153,9 +153,11 @@ def test_numbers_on_a_sip_trunk_are_left_alone(
     single = cli("twilio", "configure", "+14155550100")
     every = cli("twilio", "configure", "--all")
 
-    assert_failed(single, 1, f"SIP trunk {trunk}", f"Disaster Recovery URL to {FALLBACK_URL}")
+    advice = f"Disaster Recovery URL to {FALLBACK_URL}?source=trunk instead"
+    assert_failed(single, 1, f"SIP trunk {trunk}", advice)
     assert every.exit_code == 0, every.output
     assert f"+14155550100 {on_trunk} skipped" in every.stderr
+    assert advice in every.stderr
     assert "1 of 2 numbers configured, 1 skipped." in every.stdout
     assert media.state.numbers[on_trunk]["voice_url"] is None
     assert media.state.numbers[plain]["voice_url"] == VOICE_URL

@@ -119,6 +119,18 @@ def test_a_fallback_url_that_is_not_a_url_is_refused(
     assert media.state.requests == []
 
 
+@pytest.mark.parametrize("query", ["source=trunk", "a=1&source=trunk"])
+def test_a_fallback_url_marked_as_a_trunks_is_refused(
+    cli: Invoke, app: Flask, media: MediaServer, query: str
+) -> None:
+    app.config["BACKLINE_FALLBACK_URL"] = f"https://backline-eu.example.net/ivr/fallback?{query}"
+
+    result = cli("twilio", "configure", "+14155550100")
+
+    assert_failed(result, 1, "BACKLINE_FALLBACK_URL must not carry source=trunk")
+    assert media.state.requests == []
+
+
 def test_the_stand_in_answers_404_json_for_an_unknown_sid(app: Flask, numbers: AddNumber) -> None:
     unknown = "PN" + "9" * 32
     webhooks = VoiceWebhooks(VOICE_URL, FALLBACK_URL, STATUS_URL)

@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.config import DEFAULTS
 from app.extensions import db
 from app.models import AttemptOutcome, DeliveryAttempt, DeliveryState, utcnow
-from forwarding.attempts import LEASE, DeliveryBusy
+from forwarding.attempts import LEASE, RETRY_CAP, DeliveryBusy
 from forwarding.mailer import MailError, PermanentMailError
+from forwarding.sweeper import sweep_deliveries
 from forwarding.tasks import send_voicemail_email
 from tests.conftest import RelaySink, SesServer
 from tests.forwarding.conftest import Configure
@@ -23,7 +25,9 @@ from tests.forwarding.delivery_helpers import (
     new_delivery,
     stored,
 )
-from tests.helpers import mp3_attachment
+from tests.helpers import mp3_attachment, wait_until
+
+DEFAULT_MAX_ATTEMPTS = DEFAULTS["BACKLINE_MAX_DELIVERY_ATTEMPTS"]
 
 
 def test_smtp_down_then_up_delivers_once(configure: Configure, relay: RelaySink) -> None:
@@ -34,7 +38,7 @@ def test_smtp_down_then_up_delivers_once(configure: Configure, relay: RelaySink)
     with pytest.raises(MailError) as failure:
         send_voicemail_email(delivery_id)
     assert not isinstance(failure.value, PermanentMailError)
-    assert stored(delivery_id).state == DeliveryState.PENDING
+    assert stored(delivery_id).state == DeliveryState.DELAYED
     assert attempts(delivery_id) == [("smtp", AttemptOutcome.TRANSIENT)]
 
     relay.up()
@@ -191,17 +195,28 @@ def test_concurrent_jobs_for_one_delivery_send_it_once(
     assert [o for _p, o in attempts(delivery_id)] == [AttemptOutcome.ACCEPTED]
 
 
-def test_a_delivery_that_keeps_failing_is_given_up_and_left_for_the_admins(
+def test_a_relay_down_past_the_old_give_up_horizon_stays_delayed_and_goes_when_it_returns(
     configure: Configure, relay: RelaySink
 ) -> None:
-    configure(SMTP_URL=relay.url, BACKLINE_MAX_DELIVERY_ATTEMPTS=2)
+    """With the defaults, attempt 12 (about 33 minutes) used to fail the delivery for good."""
+    configure(SMTP_URL=relay.url, REDIS_URL=None)  # the sweeper's jobs run here, on this relay
     delivery_id = new_delivery()
     relay.down()
-    with pytest.raises(MailError):
-        send_voicemail_email(delivery_id)
-    send_voicemail_email(delivery_id)  # the last allowed attempt: no exception, no more retries
+    for _ in range(DEFAULT_MAX_ATTEMPTS + 2):
+        with pytest.raises(MailError):
+            send_voicemail_email(delivery_id)
+
     delivery = stored(delivery_id)
-    assert delivery.state == DeliveryState.FAILED
-    assert (delivery.last_error or "").startswith("gave up after 2 attempts")
-    send_voicemail_email(delivery_id)  # a job left in the queue changes nothing
-    assert attempts(delivery_id) == [("smtp", AttemptOutcome.TRANSIENT)] * 2
+    assert delivery.state == DeliveryState.DELAYED
+    assert attempts(delivery_id) == [("smtp", AttemptOutcome.TRANSIENT)] * (
+        DEFAULT_MAX_ATTEMPTS + 2
+    )
+    assert sweep_deliveries(now=utcnow() + RETRY_CAP - timedelta(seconds=30)) == 0  # backing off
+    relay.up()
+    assert sweep_deliveries(now=utcnow() + RETRY_CAP + timedelta(seconds=1)) == 1
+
+    [message] = relay.wait_for(1)  # the voicemail, and no alert: nothing failed
+    assert message["To"] == "office@acme.example"
+    wait_until(lambda: stored(delivery_id).state == DeliveryState.ACCEPTED)
+    assert timedelta(minutes=5) >= RETRY_CAP
+    assert max(send_voicemail_email.job_spec.retry_intervals) <= RETRY_CAP.total_seconds()  # type: ignore[attr-defined]

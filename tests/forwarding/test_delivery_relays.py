@@ -65,7 +65,7 @@ def test_a_deferred_recipient_is_retried_not_failed(configure: Configure, relay:
 
     assert not isinstance(failure.value, PermanentMailError)
     delivery = stored(delivery_id)
-    assert delivery.state == DeliveryState.PENDING
+    assert delivery.state == DeliveryState.DELAYED
     assert "451" in (delivery.last_error or "")
     relay.deferring = False
     send_voicemail_email(delivery_id)

@@ -109,6 +109,13 @@ def test_a_subscribe_url_off_amazon_is_not_visited(events: FlaskClient, sns: Sns
     assert not any("confirm" in path.lower() for path in sns.requests)
 
 
+def _nested(depth: int) -> object:
+    value: object = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 @pytest.mark.parametrize(
     ("body", "code", "phrase"),
     [
@@ -118,8 +125,23 @@ def test_a_subscribe_url_off_amazon_is_not_visited(events: FlaskClient, sns: Sns
         (json.dumps({"Type": "Gossip"}), 400, "not an SNS message"),
         (json.dumps({"Type": "Notification", "SignatureVersion": "1"}), 403, "signing certificate"),
         (b"x" * (600 * 1024), 413, "at most"),
+        ("[" * 100_000, 400, "not JSON"),
+        (
+            '{"Type": "Notification", "Signature": ' + "[" * 50_000 + "]" * 50_000 + "}",
+            400,
+            "not JSON",
+        ),
     ],
-    ids=["broken", "binary", "array", "unknown type", "unsigned", "oversized"],
+    ids=[
+        "broken",
+        "binary",
+        "array",
+        "unknown type",
+        "unsigned",
+        "oversized",
+        "nested past the stack",
+        "nested inside a message",
+    ],
 )
 def test_malformed_bodies_get_a_sentence_not_a_500(
     events: FlaskClient, body: bytes | str, code: int, phrase: str
@@ -132,8 +154,13 @@ def test_malformed_bodies_get_a_sentence_not_a_500(
 
 @pytest.mark.parametrize(
     "event",
-    ["not json at all", json.dumps([1]), json.dumps({"notificationType": "Bounce", "mail": {}})],
-    ids=["text", "array", "bounce without bounce"],
+    [
+        "not json at all",
+        json.dumps([1]),
+        json.dumps({"notificationType": "Bounce", "mail": {}}),
+        '{"notificationType": "Bounce", "mail": ' + "[" * 50_000 + "]" * 50_000 + "}",
+    ],
+    ids=["text", "array", "bounce without bounce", "nested past the stack"],
 )
 def test_a_signed_notification_that_is_not_an_ses_event_is_a_400(
     events: FlaskClient, sns: SnsStandIn, event: str
@@ -142,6 +169,22 @@ def test_a_signed_notification_that_is_not_an_ses_event_is_a_400(
 
     assert answer.status_code == 400, answer.text
     assert "not an SES event" in answer.json["error"]
+
+
+def test_a_nested_signature_is_refused_without_being_turned_into_text(
+    events: FlaskClient, sns: SnsStandIn
+) -> None:
+    message = {
+        **notification({"notificationType": "Delivery", "mail": {}}),
+        "SignatureVersion": "1",
+        "SigningCertURL": f"{sns.url}/cert.pem",
+        "Signature": _nested(900),
+    }
+
+    answer = post(events, json.dumps(message))
+
+    assert answer.status_code == 403, answer.text
+    assert "not base64" in answer.json["error"]
 
 
 def test_a_missing_signed_field_is_a_400(events: FlaskClient, sns: SnsStandIn) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from app.extensions import db, jobs
 from app.models import Delivery, DeliveryAttempt, DeliveryState, utcnow
+from forwarding.attempts import RETRY_CAP
 from forwarding.sweeper import sweep_deliveries
 from tests.conftest import SmtpSink, TwilioHelper
 
@@ -50,6 +51,14 @@ def test_a_pending_delivery_nobody_works_on_is_sent_again(delivered: int, smtp: 
     smtp.wait_for(2)
 
 
+def test_a_delayed_delivery_is_tried_again_once_the_capped_backoff_has_passed(
+    delivered: int, smtp: SmtpSink
+) -> None:
+    _set(delivered, DeliveryState.DELAYED, timedelta(days=3), RETRY_CAP + timedelta(seconds=5))
+    assert sweep_deliveries() == 1
+    smtp.wait_for(2)
+
+
 def test_a_sending_delivery_past_its_lease_is_resent_with_the_same_message_id(
     delivered: int, smtp: SmtpSink
 ) -> None:
@@ -63,6 +72,7 @@ def test_a_sending_delivery_past_its_lease_is_resent_with_the_same_message_id(
     ("state", "attempted_ago"),
     [
         (DeliveryState.PENDING, timedelta(minutes=1)),  # its job's backoff is still running
+        (DeliveryState.DELAYED, RETRY_CAP - timedelta(seconds=30)),  # backing off
         (DeliveryState.SENDING, timedelta(seconds=30)),  # a worker is sending it now
         (DeliveryState.ACCEPTED, timedelta(hours=1)),
         (DeliveryState.FAILED, timedelta(hours=1)),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,18 +19,22 @@ def _email(
     outage: Outage | None = None,
     mp3: bytes = MP3,
     limit: int = 10_000,
+    message_id: str | None = None,
     **voicemail: Any,
 ) -> Any:
     row = Voicemail(
-        id=7,
+        id=voicemail.pop("id", 7),
         recording_sid="RE" + "a" * 32,
         account_sid="AC" + "b" * 32,
         call_sid="CA" + "c" * 32,
         duration_ms=42_400,
-        recorded_at=datetime(2026, 11, 22, 19, 5, tzinfo=UTC),
-        **{"caller_number": "+12125550142", **voicemail},
+        **{
+            "caller_number": "+12125550142",
+            "recorded_at": datetime(2026, 11, 22, 19, 5, tzinfo=UTC),
+            **voicemail,
+        },
     )
-    delivery = Delivery(id=3, address="office@acme.example", voicemail=row)
+    delivery = Delivery(id=3, address="office@acme.example", voicemail=row, message_id=message_id)
     context = VoicemailContext(
         row,
         subscriber,
@@ -57,7 +62,10 @@ def test_the_email_says_who_called_when_and_for_how_long() -> None:
     )
     message = _email(subscriber, caller_name="RIVERA J")
     assert message["Subject"] == "Voicemail from +1 212-555-0142 (0:42)"
-    assert message["Message-ID"] == f"<voicemail.RE{'a' * 32}.3@provider.example>"
+    assert re.fullmatch(
+        rf"<voicemail\.RE{'a' * 32}\.3\.[0-9a-f]{{24}}@provider\.example>", message["Message-ID"]
+    )
+    assert message["Date"] == "Sun, 22 Nov 2026 19:05:00 +0000"
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["List-Unsubscribe"] is None  # never on voicemail emails
     text = _text(message)
@@ -99,3 +107,27 @@ def test_a_withheld_caller_and_an_unknown_number() -> None:
     message = _email(caller_number="anonymous")
     assert message["Subject"].startswith("Voicemail from Withheld")
     assert "New voicemail for an unknown number." in _text(message)
+
+
+def test_every_message_id_is_new_unless_the_delivery_was_sent_with_one_already() -> None:
+    """Two installations (staging and production, a restored backup) reuse row ids and may
+    deliver the same recording: the random part keeps their Message-IDs apart."""
+    first, second = _email()["Message-ID"], _email()["Message-ID"]
+    assert first != second
+    assert _email(message_id=first)["Message-ID"] == first  # a resend of the same message
+
+
+def test_attachments_of_voicemails_from_one_caller_in_one_minute_have_different_names() -> None:
+    at = datetime(2026, 11, 22, 19, 5, 10, tzinfo=UTC)
+    names = {
+        _attachment_name(_email(id=n, recorded_at=at + timedelta(seconds=n % 2)))
+        for n in range(1, 5)
+    }
+    assert len(names) == 4
+    assert all(name.startswith("voicemail-20261122-1905") for name in names)
+    assert all(name.endswith(".mp3") and "0142" in name for name in names)
+
+
+def _attachment_name(message: Any) -> str:
+    [attachment] = message.iter_attachments()
+    return str(attachment.get_filename())

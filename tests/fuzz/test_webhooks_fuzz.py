@@ -165,9 +165,21 @@ def test_signed_hostile_requests_get_an_answer_never_an_error(
         parse(response)
     assert_rows_fit_their_columns()
     # Work is queued by row id only: nothing from the request (a RecordingUrl pointing
-    # elsewhere, say) reaches the jobs that fetch and send.
+    # elsewhere, say) reaches the jobs that fetch and send. The one exception is the admins'
+    # alert about a Fallback URL request, which fetches nothing: it gets a cause, the digits of
+    # Twilio's ErrorCode, and ErrorUrl as one bounded printable line to quote.
     queued = calls.client.application.extensions["backline.jobs"].enqueued
-    assert all(type(arg) is int for _job, args in queued for arg in args), queued
+    for job_name, args in queued:
+        if job_name == "alert_fallback_not_counted":
+            assert_quotable_alert(*args)
+        else:
+            assert all(type(arg) is int for arg in args), queued
+
+
+def assert_quotable_alert(cause: str, error_code: str | None, error_url: str | None) -> None:
+    assert cause in {"own-webhook", "unclassified"}, cause
+    assert error_code is None or (error_code.isascii() and error_code.isdigit()), error_code
+    assert error_url is None or (error_url.isprintable() and len(error_url) <= 500), error_url
 
 
 @pytest.mark.parametrize("path", list(WEBHOOKS))

@@ -88,15 +88,18 @@ def test_calls_are_answered_by_name_and_kept_until_the_database_is_back(
     assert message["To"] == "office@acme.example"
 
 
-def test_the_fallback_records_evidence_once_the_database_is_back(app: Flask, twilio: Any) -> None:
+def test_the_trunks_fallback_records_evidence_once_the_database_is_back(
+    app: Flask, twilio: Any
+) -> None:
     with _database_down(app):
-        params = {**twilio.call_params("+14155550100"), "ErrorCode": "11200"}
-        assert verbs(parse(twilio.post("/ivr/fallback", params)))[-2:] == ["Gather", "Redirect"]
+        params = {**twilio.call_params("+14155550100"), "ErrorCode": "32011"}
+        answer = twilio.post("/ivr/fallback", params, query="source=trunk")
+        assert verbs(parse(answer))[-2:] == ["Gather", "Redirect"]
     replay_pending()
     failure = db.session.scalar(select(PrimaryFailure))
     assert failure is not None
-    assert (failure.kind, failure.error_code) == ("fallback", "11200")
-    assert db.session.scalar(select(Call.error_code)) == "11200"
+    assert (failure.kind, failure.error_code) == ("trunk", "32011")
+    assert db.session.scalar(select(Call.error_code)) == "32011"
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="the shared snapshot lives in Redis; set REDIS_URL")
@@ -142,8 +145,7 @@ def test_replaying_while_the_database_is_still_down_keeps_every_entry(
     app: Flask, twilio: Any
 ) -> None:
     with _database_down(app):
-        params = {**twilio.call_params("+14155550100"), "ErrorCode": "11200"}
-        twilio.post("/ivr/fallback", params)
+        twilio.post("/ivr/fallback", twilio.call_params("+14155550100"), query="source=trunk")
         kept = pending_count()
         assert kept >= 2
         assert replay_pending() == 0

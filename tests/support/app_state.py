@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
+from app.alert_gate import KEY_PREFIX as ALERT_GATE_PREFIX
 from app.extensions import db, jobs, redis_client
 from app.limits import REDIS_KEY_PREFIX as LIMITS_KEY_PREFIX
 from app.models import Base, Notice
@@ -54,6 +55,7 @@ def empty_redis_state() -> None:
     if client is not None:
         client.delete(PENDING_KEY, DEAD_PENDING_KEY, HEARTBEATS_KEY)
         stale = list(client.scan_iter("backline:status-renewal:*"))  # throttle marks
+        stale += client.scan_iter(f"{ALERT_GATE_PREFIX}*")  # admin alerts already sent
         stale += client.scan_iter(f"{LIMITS_KEY_PREFIX}:*")  # rate limit counters
         if stale:
             client.delete(*stale)

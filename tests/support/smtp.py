@@ -46,7 +46,8 @@ class SmtpSink:
 
 class RelaySink(SmtpSink):
     """A second SMTP server that tests control: it counts connections, refuses chosen recipients
-    with 550, defers everyone with 451, and goes `down()` and back `up()` on the same port.
+    with 550 (`refused`), refuses everyone as a relay that denies relaying (`refusing_all`),
+    defers everyone with 451, and goes `down()` and back `up()` on the same port.
 
     Optionally implicit TLS (`ssl_context`), STARTTLS (`tls_context`) and a required login.
     """
@@ -60,6 +61,7 @@ class RelaySink(SmtpSink):
         super().__init__()
         self.port = free_port()
         self.refused: set[str] = set()
+        self.refusing_all = False
         self.deferring = False
         self.logins: list[str] = []
         self._ssl_context, self._tls_context, self._login = ssl_context, tls_context, login
@@ -120,6 +122,8 @@ class RelaySink(SmtpSink):
     ) -> str:
         if address.lower() in self.refused:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if self.refusing_all:
+            return f"550 5.7.1 <{address}>: Relay access denied"
         if self.deferring:
             return "451 4.3.0 Temporary local problem, try again later"
         envelope.rcpt_tos.append(address)

@@ -141,12 +141,18 @@ def test_a_withheld_caller_is_shown_as_withheld(
     assert message["Subject"].startswith("Voicemail from Withheld")
 
 
-def test_an_absent_recording_is_acknowledged_and_ignored(twilio: Any, subscriber: Any) -> None:
+def test_an_absent_recording_is_acknowledged_kept_as_failed_and_never_fetched(
+    twilio: Any, subscriber: Any
+) -> None:
+    """The admins hear of it (tests/voicemail/test_recording_callbacks.py); nothing is emailed."""
     subscriber(number="+14155550100")
     call = twilio.call_params("+14155550100")
     params = {**twilio.recording_params(call, "RE" + "0" * 32), "RecordingStatus": "absent"}
     assert twilio.post("/voicemail/recording-status", params).status_code == 204
-    assert _count(Voicemail) == 0
+    assert _count(Voicemail) == 1
+    assert db.session.scalar(select(Voicemail.status)) == VoicemailStatus.FAILED
+    assert _count(Delivery) == 0
+    assert twilio.media.state.requests == []
 
 
 def test_the_mp3_is_a_real_mp3_of_the_recordings_length(
