@@ -36,7 +36,8 @@ def first_notice(session: Session, outage: Outage) -> NoticePreview | None:
     if subscriber is None:
         return None
     address = (subscriber.emails or [""])[0]
-    notice = Notice(kind=NoticeKind.START, content=content_of(outage))
+    # As it reads once released: a start notice goes out only for an announced outage.
+    notice = Notice(kind=NoticeKind.START, content={**content_of(outage), "announced": True})
     message = NoticeMessage(
         channel=Channel.EMAIL.value,
         address=address,
