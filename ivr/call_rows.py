@@ -19,6 +19,7 @@ from sqlalchemy import Executable, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.database import current_engine, insert_on_conflict
+from app.db_bounds import timed_out
 from app.models import Call, utcnow
 
 log = structlog.get_logger(__name__)
@@ -74,6 +75,8 @@ def _execute(call_sid: str, fields: dict[str, Any]) -> None:
 
     The call path's pool does not ping connections before use, so a connection the server
     dropped (a database restart) fails here once; the upsert is safe to repeat, on a fresh one.
+    One given up because the database did not answer in time is not retried: the caller has
+    waited the bound once already.
     """
     engine = current_engine()
     names = tuple(sorted(fields))
@@ -90,5 +93,5 @@ def _execute(call_sid: str, fields: dict[str, Any]) -> None:
                     )
             return
         except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
+            if attempt == 2 or not exc.connection_invalidated or timed_out(exc):
                 raise
