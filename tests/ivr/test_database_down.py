@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -13,34 +11,15 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.circuit import CircuitBreaker, DatabaseUnavailable
-from app.database import build_engine
 from app.extensions import db
 from app.models import Call, PrimaryFailure, Voicemail
 from app.pending import pending_count, replay_pending
 from app.snapshot import directory
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
 from tests.helpers import free_port
+from tests.support.dead_ends import database_down
 from tests.twiml import parse, said, verbs
 from voicemail.storage import LocalStorage
-
-
-def _refusing_engine() -> Any:
-    return build_engine(f"postgresql://backline@127.0.0.1:{free_port()}/backline")
-
-
-@contextmanager
-def _database_down(app: Flask) -> Iterator[None]:
-    """Point the app at a database port that refuses connections; restore it afterwards."""
-    saved = {name: app.extensions[name] for name in ("backline.db", "backline.db.calls")}
-    db.session.remove()
-    for name in saved:
-        app.extensions[name] = _refusing_engine()
-    try:
-        yield
-    finally:
-        db.session.remove()
-        app.extensions.update(saved)
-        app.extensions["backline.breaker"] = CircuitBreaker()
 
 
 def _expire_local_copy(app: Flask) -> None:
@@ -63,7 +42,7 @@ def test_calls_are_answered_by_name_and_kept_until_the_database_is_back(
     outage(caller_message="Acme cannot take calls right now.")
     twilio.post("/ivr/voice", twilio.call_params("+14155550100"))  # the snapshot now holds them
 
-    with _database_down(app):
+    with database_down(app):
         _expire_local_copy(app)  # stale copies are still better than nothing
         call = twilio.call_params("+14155550100")
         root = parse(twilio.post("/ivr/voice", call))
@@ -89,7 +68,7 @@ def test_calls_are_answered_by_name_and_kept_until_the_database_is_back(
 
 
 def test_the_fallback_records_evidence_once_the_database_is_back(app: Flask, twilio: Any) -> None:
-    with _database_down(app):
+    with database_down(app):
         params = {**twilio.call_params("+14155550100"), "ErrorCode": "11200"}
         assert verbs(parse(twilio.post("/ivr/fallback", params)))[-2:] == ["Gather", "Redirect"]
     replay_pending()
@@ -141,7 +120,7 @@ def test_the_breaker_skips_the_database_after_a_failure_then_probes_again() -> N
 def test_replaying_while_the_database_is_still_down_keeps_every_entry(
     app: Flask, twilio: Any
 ) -> None:
-    with _database_down(app):
+    with database_down(app):
         params = {**twilio.call_params("+14155550100"), "ErrorCode": "11200"}
         twilio.post("/ivr/fallback", params)
         kept = pending_count()
@@ -157,7 +136,7 @@ def test_a_voicemail_left_while_the_subscriber_was_unknown_still_reaches_them(
     subscriber(number="+14155550100", emails=["office@acme.example"])
     outage()
     directory.invalidate()  # this process (and Redis) hold nothing about them
-    with _database_down(app):
+    with database_down(app):
         call = twilio.call_params("+14155550100")
         assert said(parse(twilio.post("/ivr/voice", call)))[0] == "Thank you for calling."
         recording = twilio.add_recording(2)
@@ -179,7 +158,7 @@ def test_with_database_redis_and_storage_all_down_the_caller_is_still_answered(
     app.extensions["backline.redis"] = None  # as on the embedded defaults: no Redis to keep in
     app.extensions["backline.storage"] = LocalStorage(blocked)
     try:
-        with _database_down(app):
+        with database_down(app):
             root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
     finally:
         app.extensions.update(saved)
@@ -189,3 +168,4 @@ def test_with_database_redis_and_storage_all_down_the_caller_is_still_answered(
         "Acme cannot take calls right now.",
     ]
     assert verbs(root)[-2:] == ["Gather", "Redirect"]
+
