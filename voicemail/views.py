@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -10,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, g, request
 
 from app.circuit import DatabaseUnavailable
 from app.extensions import db, jobs
+from app.models import utcnow
 from app.pending import handles, keep
 from app.twilio_signature import twilio_only
 
@@ -46,7 +48,11 @@ def recording_status() -> Response:
         log.info("recording not delivered", recording_status=status or "missing")
         return Response(status=204)
     _validate()
-    callback = {"form": form.to_dict(), "token": _idempotency_token()}
+    callback = {
+        "form": form.to_dict(),
+        "token": _idempotency_token(),
+        "received_at": utcnow().isoformat(),  # the message's time if nothing better is known
+    }
     try:
         db.guarded(lambda: accept_callback(callback))
     except DatabaseUnavailable:
@@ -58,7 +64,13 @@ def recording_status() -> Response:
 @handles("recording")
 def accept_callback(callback: dict[str, Any]) -> None:
     """Store the callback once and queue the voicemail's processing (idempotent)."""
-    voicemail, created = store_callback(db.session(), callback["form"], callback["token"])
+    received = callback.get("received_at")
+    voicemail, created = store_callback(
+        db.session(),
+        callback["form"],
+        callback["token"],
+        datetime.fromisoformat(received) if received else None,
+    )
     if created:
         jobs.enqueue(process_voicemail, voicemail.id)
         log.info("voicemail received", voicemail_id=voicemail.id)

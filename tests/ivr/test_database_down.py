@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -169,3 +170,51 @@ def test_with_database_redis_and_storage_all_down_the_caller_is_still_answered(
     ]
     assert verbs(root)[-2:] == ["Gather", "Redirect"]
 
+
+def test_a_voicemail_kept_while_the_database_was_down_keeps_the_time_it_was_left(
+    app: Flask, twilio: Any, subscriber: Any, outage: Any, smtp: SmtpSink
+) -> None:
+    subscriber(number="+14155550100", name="Acme Plumbing", emails=["office@acme.example"])
+    outage()
+    started = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
+    with database_down(app):
+        call = twilio.call_params("+14155550100")
+        twilio.post("/ivr/voice", call)
+        recording = twilio.add_recording(2)
+        callback = twilio.recording_params(call, recording, 2, started=started)
+        assert twilio.post("/voicemail/recording-status", callback).status_code == 204
+        left_before = datetime.now(UTC)
+
+    replay_pending()  # the database is back: what was kept is written now
+    [message] = smtp.wait_for(1)
+    db.session.rollback()
+    voicemail = db.session.scalar(select(Voicemail))
+    row = db.session.scalar(select(Call).where(Call.call_sid == call["CallSid"]))
+    assert voicemail is not None and row is not None
+    assert voicemail.recorded_at == started  # the callback's RecordingStartTime
+    assert row.created_at <= left_before  # when the call came, not when it was written
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert started.strftime("%A %d %B %Y, %H:%M UTC") in body.get_content()
+
+
+def test_without_a_recording_start_time_the_voicemail_takes_the_time_of_the_call(
+    app: Flask, twilio: Any, subscriber: Any, outage: Any
+) -> None:
+    subscriber(number="+14155550100")
+    outage()
+    with database_down(app):
+        call = twilio.call_params("+14155550100")
+        twilio.post("/ivr/voice", call)
+        recording = twilio.add_recording(2)
+        callback = twilio.recording_params(call, recording, 2)
+        del callback["RecordingStartTime"]
+        twilio.post("/voicemail/recording-status", callback)
+        left_before = datetime.now(UTC)
+
+    replay_pending()
+    db.session.rollback()
+    voicemail = db.session.scalar(select(Voicemail))
+    row = db.session.scalar(select(Call).where(Call.call_sid == call["CallSid"]))
+    assert voicemail is not None and row is not None
+    assert voicemail.recorded_at == row.created_at <= left_before
