@@ -3,8 +3,9 @@
 After a connection failure or a timeout (the server's, or the client's own bound: see
 app/db_bounds.py) the breaker opens: for the next few seconds webhooks do not wait for the
 database at all and answer from the snapshot cache, keeping what must be written in the pending
-store. Then the database is tried again: by a probe on a thread of its own when the breaker has
-one (the app's does), so that no caller waits for it, else by one request (half-open).
+store. Then the database is tried again: by a probe on a thread of its own, every cooldown until
+it answers, when the breaker has one (the app's does), so that no caller waits for it and it
+closes even without traffic; else by one request (half-open).
 """
 
 from __future__ import annotations
@@ -68,43 +69,49 @@ class CircuitBreaker:
         with self._lock:
             if not self._open_until:
                 return False
+            if self._probe is not None:
+                self._ensure_prober()  # (a forked child has none)
+                raise DatabaseUnavailable("the database circuit breaker is open")
             if time.monotonic() < self._open_until:
                 raise DatabaseUnavailable("the database circuit breaker is open")
-            if self._probe is not None:
-                self._start_probe()
-                raise DatabaseUnavailable("the database is being probed")
             if self._probing:
                 raise DatabaseUnavailable("the database is being probed by another request")
             self._probing = True
             return True
 
-    def _start_probe(self) -> None:
-        if self._prober is None or not self._prober.is_alive():  # (not alive after a fork)
-            self._prober = threading.Thread(
-                target=self._run_probe, name="backline-db-probe", daemon=True
-            )
-            self._prober.start()
-
-    def _run_probe(self) -> None:
-        assert self._probe is not None
-        try:
-            self._probe()
-        except Exception as exc:  # whatever it is, the database cannot be used yet
-            self._trip(exc)
-            return
-        with self._lock:
-            self._open_until = 0.0
-        log.info("database answers again; calls use it")
-
     def _trip(self, exc: BaseException) -> None:
         with self._lock:
             self._open_until = time.monotonic() + self.cooldown
+            if self._probe is not None:
+                self._ensure_prober()
         log.error(
             "database unavailable; answering calls without it",
             cooldown_s=self.cooldown,
             error=type(exc).__name__,
             timed_out=timed_out(exc),
         )
+
+    def _ensure_prober(self) -> None:
+        if self._prober is None or not self._prober.is_alive():
+            self._prober = threading.Thread(
+                target=self._recover, name="backline-db-probe", daemon=True
+            )
+            self._prober.start()
+
+    def _recover(self) -> None:
+        """Probe the database after each cooldown until it answers, then close the breaker."""
+        assert self._probe is not None
+        while True:
+            time.sleep(max(0.0, self._open_until - time.monotonic()))
+            try:
+                self._probe()
+            except Exception as exc:  # whatever it is, the database cannot be used yet
+                self._trip(exc)
+                continue
+            with self._lock:
+                self._open_until, self._prober = 0.0, None
+            log.info("database answers again; calls use it")
+            return
 
 
 def _connection_dropped(exc: BaseException) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.circuit import CircuitBreaker, DatabaseUnavailable
@@ -17,7 +19,7 @@ from app.models import Call, PrimaryFailure, Voicemail
 from app.pending import pending_count, replay_pending
 from app.snapshot import directory
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until
 from tests.support.dead_ends import database_down
 from tests.twiml import parse, said, verbs
 from voicemail.storage import LocalStorage
@@ -116,6 +118,35 @@ def test_the_breaker_skips_the_database_after_a_failure_then_probes_again() -> N
     time.sleep(0.25)
     assert breaker.call(lambda: "answered") == "answered"
     assert not breaker.is_open
+
+
+def test_with_a_probe_of_its_own_the_breaker_never_lets_a_caller_probe() -> None:
+    database_back = threading.Event()
+    probes: list[int] = []
+
+    def probe() -> None:
+        probes.append(1)
+        if not database_back.is_set():
+            raise OperationalError("SELECT 1", {}, Exception("no answer"))
+
+    def down() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    breaker = CircuitBreaker(cooldown=0.05, probe=probe)
+    with pytest.raises(DatabaseUnavailable):
+        breaker.call(down)
+    calls: list[int] = []
+
+    def refused_while_probes_fail() -> bool:
+        with pytest.raises(DatabaseUnavailable, match="open"):
+            breaker.call(lambda: calls.append(1))
+        return len(probes) >= 3
+
+    wait_until(refused_while_probes_fail, timeout=20, interval=0.03)
+    assert not calls  # cooldowns ended meanwhile, and no caller was let through to probe
+    database_back.set()
+    wait_until(lambda: not breaker.is_open, timeout=20)  # by itself, without any call
+    assert breaker.call(lambda: "answered") == "answered"
 
 
 def test_replaying_while_the_database_is_still_down_keeps_every_entry(
