@@ -18,6 +18,8 @@ import threading
 import time
 from typing import Protocol
 
+IDLE_TICK_S = 1.0
+
 
 class Watched(Protocol):
     """What the watchdog needs of a connection: the socket it waits on."""
@@ -79,9 +81,12 @@ class Watchdog:
                         del self._deadlines[key]
                         self._cut.add(key)
                         _shut_down(connection)
-                self._wake_at = min((d for d, _ in self._deadlines.values()), default=math.inf)
-                pause = None if self._wake_at == math.inf else self._wake_at - now
-                self._condition.wait(pause)
+                # Idle, it still wakes every IDLE_TICK_S: the next deadline armed is then later
+                # than its wake-up, and arming needs no notify (no thread switch per query).
+                self._wake_at = min(
+                    (d for d, _ in self._deadlines.values()), default=now + IDLE_TICK_S
+                )
+                self._condition.wait(max(0.0, self._wake_at - now))
 
 
 def _shut_down(connection: Watched) -> None:
