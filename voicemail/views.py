@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -9,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, g, request
 
 from app.circuit import DatabaseUnavailable
 from app.extensions import db, jobs
-from app.models import VoicemailStatus
+from app.models import VoicemailStatus, utcnow
 from app.pending import handles, keep
 from app.twilio_form import is_sid, same_sid
 from app.twilio_signature import twilio_only
@@ -46,7 +47,11 @@ def recording_status() -> Response:
         log.info("recording status ignored", recording_status=status or "missing")
         return Response(status=204)
     _validate()
-    callback = {"form": form.to_dict(), "token": _idempotency_token()}
+    callback = {
+        "form": form.to_dict(),
+        "token": _idempotency_token(),
+        "received_at": utcnow().isoformat(),  # the message's time if nothing better is known
+    }
     try:
         db.guarded(lambda: accept_callback(callback))
     except DatabaseUnavailable:
@@ -59,7 +64,13 @@ def recording_status() -> Response:
 def accept_callback(callback: dict[str, Any]) -> None:
     """Store the callback once and queue the voicemail's processing, or the admins' alert
     about a recording Twilio did not make (idempotent)."""
-    voicemail, created = store_callback(db.session(), callback["form"], callback["token"])
+    received = callback.get("received_at")
+    voicemail, created = store_callback(
+        db.session(),
+        callback["form"],
+        callback["token"],
+        datetime.fromisoformat(received) if received else None,
+    )
     if created and voicemail.status == VoicemailStatus.FAILED:
         jobs.enqueue(alert_voicemail_failed, voicemail.id)
         log.warning("recording not made", voicemail_id=voicemail.id, reason=voicemail.error)
