@@ -9,8 +9,9 @@ import structlog
 from flask import Blueprint, Response, abort, current_app, g, request
 
 from app.circuit import DatabaseUnavailable
-from app.extensions import db, jobs
+from app.extensions import db
 from app.pending import handles, keep
+from app.pending_jobs import queue_or_keep
 from app.twilio_signature import twilio_only
 
 from . import transcription
@@ -57,10 +58,13 @@ def recording_status() -> Response:
 
 @handles("recording")
 def accept_callback(callback: dict[str, Any]) -> None:
-    """Store the callback once and queue the voicemail's processing (idempotent)."""
+    """Store the callback once and queue the voicemail's processing (idempotent).
+
+    With Redis away the job is kept for later: the callback still answers at once.
+    """
     voicemail, created = store_callback(db.session(), callback["form"], callback["token"])
     if created:
-        jobs.enqueue(process_voicemail, voicemail.id)
+        queue_or_keep(process_voicemail, voicemail.id)
         log.info("voicemail received", voicemail_id=voicemail.id)
     else:
         log.info("repeated recording callback ignored", voicemail_id=voicemail.id)
