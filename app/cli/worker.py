@@ -9,7 +9,9 @@ only what is not done yet: every voicemail and notice still goes out, once.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
 import time
 from typing import Any
 
@@ -49,12 +51,27 @@ class AppWorker(SimpleWorker):
         super().request_stop(signum, frame)
 
     def teardown(self) -> None:
-        """rq's teardown; its pubsub thread is stopped even when Redis is gone."""
+        """rq's teardown; the pubsub thread is let go even when Redis is gone."""
         try:
             super().teardown()
-        finally:
-            if self.pubsub_thread:
-                self.pubsub_thread.stop()
+        except redis.RedisError:
+            self.unsubscribe()  # rq's teardown stopped before it
+            raise
+
+    def unsubscribe(self) -> None:
+        """Leave rq's command channel without waiting for its listening thread.
+
+        That thread can sit up to a minute (rq's sleep time) in a read before it sees it should
+        stop, and redis-py's `stop()` waits for it: a SIGTERM then took up to a minute. It is a
+        daemon thread, and closes its connection when it ends.
+        """
+        thread, self.pubsub_thread = self.pubsub_thread, None
+        if thread is None:
+            return
+        log.info("leaving rq's command channel", channel=self.pubsub_channel_name)
+        with contextlib.suppress(redis.RedisError):
+            self.pubsub.unsubscribe()
+        threading.Thread(target=thread.stop, name="rq-pubsub-stop", daemon=True).start()
 
 
 @click.command("worker")
