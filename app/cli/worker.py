@@ -101,7 +101,7 @@ def worker(burst: bool) -> None:
 
 
 def _work(app: Flask, url: str, burst: bool) -> bool:
-    """Run an rq worker until it stops; True if it stopped as asked, False if Redis failed it."""
+    """Run an rq worker until it stops: True if as asked, False if unasked (Redis failed it)."""
     connection = redis_connection(url, socket_timeout=None)
     queues = [Queue(name, connection=connection) for name in QUEUES]
     rq_worker = AppWorker(
