@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.circuit import DatabaseUnavailable
-from app.extensions import db, jobs
+from app.extensions import db
 from app.models import MessageState, NoticeMessage
+from app.pending_jobs import queue_or_keep
 from app.twilio_form import is_sid, whole_number
 from app.twilio_signature import twilio_only
 
@@ -101,7 +102,7 @@ def _not_delivered(message: NoticeMessage, status: str, error_code: int | None) 
         return "refused"
     if fallback_providers(message) and mark_for_fallback(message, reason):
         log.warning("SMS not delivered by Twilio; resending through the fallback", reason=reason)
-        jobs.enqueue(resend_sms_on_fallback, message.id)
+        queue_or_keep(resend_sms_on_fallback, message.id)
         return "resending"
     if compare_and_set(message, MessageState.SENT, state=MessageState.FAILED, last_error=reason):
         log.warning("SMS not delivered", reason=reason)
