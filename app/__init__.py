@@ -74,11 +74,11 @@ def _init_extensions(app: Flask) -> None:
     from .jobs import redis_connection
     from .snapshot import directory
 
-    db.init_app(app)
-    jobs.init_app(app)
-    csrf.init_app(app)
     redis_url = app.config.get("REDIS_URL")
     app.extensions["backline.redis"] = redis_connection(redis_url) if redis_url else None
+    db.init_app(app)
+    jobs.init_app(app)  # on that client: one Redis breaker per app, enqueues included
+    csrf.init_app(app)
     directory.init_app(app)
     app.extensions["backline.storage"] = storage_from_url(app.config["STORAGE_URL"])
     app.extensions["backline.mailer"] = mailer_from_settings(

@@ -14,20 +14,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
 from flask import Flask, current_app, g, has_request_context
 from flask.globals import app_ctx
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from .circuit import OUTAGE_ERRORS, CircuitBreaker, DatabaseUnavailable
+from .db_bounds import CALL_PATH_WAIT_S, CONNECT_TIMEOUT_S, TCP_BOUNDS, bound_waits
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-CONNECT_TIMEOUT_S = 2
 CALL_PATH_STATEMENT_TIMEOUT_MS = 500  # a webhook must never wait longer than this on a query
+POOL_TIMEOUT_S = 10.0  # waiting for a pooled connection outside the call path
 
 
 def normalise_database_url(url: str) -> str:
@@ -41,23 +44,38 @@ def normalise_database_url(url: str) -> str:
 def build_engine(url: str, statement_timeout_ms: int | None = None) -> Engine:
     """Create an engine tuned for the backend; it does not connect yet.
 
-    `statement_timeout_ms` makes the call path's engine: every statement bounded (PostgreSQL;
-    SQLite has its busy timeout) and no ping before each checkout, which would be a second
-    round trip per webhook. A connection the server dropped is noticed when it is used
-    instead (see CircuitBreaker and ivr/call_rows.py).
+    `statement_timeout_ms` makes the call path's engine: every statement bounded by the server
+    and every wait by the client (see app/db_bounds.py), and no ping before each checkout,
+    which would be a second round trip per webhook. A connection the server dropped is
+    noticed when it is used instead (see CircuitBreaker and ivr/call_rows.py).
     """
     url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
+    call_path = bool(statement_timeout_ms)
     connect_args: dict[str, Any] = {
         "connect_timeout": CONNECT_TIMEOUT_S,
-        "application_name": "backline-calls" if statement_timeout_ms else "backline",
+        "application_name": "backline-calls" if call_path else "backline",
+        **TCP_BOUNDS,
     }
-    if statement_timeout_ms:
+    if call_path:
         timeout = f"{statement_timeout_ms}ms"
         connect_args["options"] = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"
-    return create_engine(url, pool_pre_ping=not statement_timeout_ms, connect_args=connect_args)
+    engine = create_engine(
+        url,
+        pool_pre_ping=not call_path,
+        pool_timeout=CALL_PATH_WAIT_S if call_path else POOL_TIMEOUT_S,
+        connect_args=connect_args,
+    )
+    bound_waits(engine, call_path)
+    return engine
+
+
+def ping(engine: Engine) -> None:
+    """One `SELECT 1`: raises unless the database answers (within the engine's bounds)."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def insert_on_conflict(dialect: str, table: Any) -> Any:
@@ -131,15 +149,17 @@ class Database:
             if engine.dialect.name == "sqlite"
             else build_engine(app.config["DATABASE_URL"], CALL_PATH_STATEMENT_TIMEOUT_MS)
         )
-        app.extensions["backline.breaker"] = CircuitBreaker()
+        app.extensions["backline.breaker"] = CircuitBreaker(
+            probe=lambda: ping(app.extensions["backline.db.calls"])
+        )
         app.teardown_appcontext(self._remove_session)
         _LIVE_ENGINES.update({engine, app.extensions["backline.db.calls"]})
 
     def guarded(self, operation: Callable[[], T]) -> T:
         """Run a call-path database operation through the circuit breaker.
 
-        Raises DatabaseUnavailable (after rolling the session back) when the database is down,
-        slow, or was down a moment ago.
+        Raises DatabaseUnavailable (after giving up the session's connection) when the database
+        is down, does not answer within the call path's bounds, or did not a moment ago.
         """
         breaker: CircuitBreaker = current_app.extensions["backline.breaker"]
         try:
@@ -149,8 +169,10 @@ class Database:
             raise
 
     def _discard_session(self) -> None:
+        """Drop the session and its connection without a round trip: the database may not answer
+        one, and a rollback would make the caller wait for its bound a second time."""
         with contextlib.suppress(*OUTAGE_ERRORS):
-            self.session.rollback()
+            self.session().invalidate()
         self.session.remove()
 
     @property
@@ -159,4 +181,10 @@ class Database:
         return engine
 
     def _remove_session(self, _exc: BaseException | None) -> None:
-        self.session.remove()
+        """End the context's session; a database that stopped answering costs its bound here,
+        never an error once the response is made."""
+        try:
+            self.session.remove()
+        except OUTAGE_ERRORS as exc:
+            log.warning("session ended without the database", error=str(exc).splitlines()[0])
+            self.session.registry.clear()

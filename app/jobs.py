@@ -1,9 +1,10 @@
 """The job queue: rq on Redis when `REDIS_URL` is set, a thread in this process otherwise.
 
 Both run the same job functions. A job is a plain importable function that takes ids; the
-`@job` decorator records its queue, timeout and retry intervals. Enqueueing never raises into a
+`@job` decorator records its queue, timeout and retry intervals, and registers the function by
+name (`job_named`) so a job kept for later can be queued by name. Enqueueing never raises into a
 webhook: when Redis is unreachable it logs and returns False, and the stored row is enough for
-the sweeper to pick the work up later.
+the sweeper to pick the work up later (webhooks also keep the job: app/pending_jobs.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -29,6 +30,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 QUEUES = ("voicemail", "email", "notices")  # a worker serves them in this order
+_JOBS: dict[str, Callable[..., Any]] = {}
+
+
+class QueueUnavailable(RuntimeError):
+    """The job queue (Redis) cannot be reached: what needs it waits."""
 
 
 @dataclass(frozen=True)
@@ -45,14 +51,26 @@ def job(
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         func.job_spec = JobSpec(queue, timeout, retry_intervals)  # type: ignore[attr-defined]
+        _JOBS[job_name(func)] = func
         return func
 
     return decorate
 
 
+def job_name(func: Callable[..., Any]) -> str:
+    """The name a job is registered under: `module.function`."""
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def job_named(name: str) -> Callable[..., Any]:
+    """The job function registered under `name` (KeyError if there is none)."""
+    return _JOBS[name]
+
+
 def redis_connection(url: str, socket_timeout: float | None = 2) -> redis.Redis:
     """A Redis client with short timeouts and a circuit breaker (app/redis_guard.py): a Redis
-    that refuses connections costs a webhook nothing, and one that hangs costs one timeout.
+    that refuses connections costs a webhook nothing, and one that hangs costs one timeout per
+    process and cooldown, whatever uses the client (the app shares one with its rq queues).
 
     The worker passes `socket_timeout=None` for rq's own connection: it blocks on the queue for
     minutes by design, so it gets a plain client.
@@ -62,8 +80,8 @@ def redis_connection(url: str, socket_timeout: float | None = 2) -> redis.Redis:
 
 
 class RqBackend:
-    def __init__(self, url: str) -> None:
-        self.connection = redis_connection(url)
+    def __init__(self, connection: redis.Redis) -> None:
+        self.connection = connection  # the app's client: one breaker for enqueues and the rest
 
     def enqueue(self, func: Callable[..., Any], args: tuple[Any, ...], spec: JobSpec) -> None:
         retry = None
@@ -177,8 +195,9 @@ class JobQueue:
     """Flask extension: `jobs.enqueue(process_voicemail, voicemail_id)`."""
 
     def init_app(self, app: Flask) -> None:
-        url = app.config.get("REDIS_URL")
-        backend = RqBackend(url) if url else ThreadBackend(app)
+        """Queue on the app's Redis client (`backline.redis`) if it has one, else on a thread."""
+        connection = app.extensions.get("backline.redis")
+        backend = RqBackend(connection) if connection is not None else ThreadBackend(app)
         app.extensions["backline.jobs"] = backend
 
     @property
@@ -201,6 +220,19 @@ class JobQueue:
             )
             return False
         return True
+
+    def enqueue_each(self, func: Callable[..., Any], ids: Iterable[Any]) -> int:
+        """Queue func(id) for each id, stopping at the first the queue refuses; return how many.
+
+        For the sweepers: the rest wait for their next round rather than each trying a queue
+        that just failed.
+        """
+        queued = 0
+        for one in ids:
+            if not self.enqueue(func, one):
+                break
+            queued += 1
+        return queued
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         return self.backend.wait_idle(timeout)

@@ -2,7 +2,8 @@
 
 Entries go to a Redis list, or, if Redis is down too, to the storage backend (never a web
 machine's own disk). `replay_pending` applies them in order once the database answers again;
-every handler is idempotent, because an entry is removed only after it was applied.
+every handler is idempotent, because an entry is removed only after it was applied. Jobs a
+webhook could not queue while Redis was away are kept here too (app/pending_jobs.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from voicemail.storage import StorageError
 
 from .circuit import OUTAGE_ERRORS, DatabaseUnavailable
 from .extensions import db, redis_client, storage
+from .jobs import QueueUnavailable
 from .models import utcnow
 
 log = structlog.get_logger(__name__)
@@ -67,13 +69,15 @@ def keep(kind: str, payload: dict[str, Any]) -> None:
 
 
 def replay_pending(limit: int = 1000) -> int:
-    """Apply kept entries in order; stop at the first sign the database is still away."""
+    """Apply kept entries in order; stop at the first sign the database or queue is still away."""
     applied = 0
     try:
         applied += _replay_redis(limit)
         applied += _replay_storage(limit - applied)
     except DatabaseUnavailable:
         log.info("database still unavailable; pending entries wait", applied=applied)
+    except QueueUnavailable:  # a kept job (app/pending_jobs.py) and the ones after it wait
+        log.info("job queue still unreachable; pending entries wait", applied=applied)
     if applied:
         log.info("pending entries applied", applied=applied)
     return applied
@@ -113,7 +117,7 @@ def _apply(raw: bytes | str) -> bool:
         record = json.loads(raw)
         handler = _HANDLERS[record["kind"]]
         handler(record["payload"])
-    except DatabaseUnavailable:
+    except (DatabaseUnavailable, QueueUnavailable):
         raise
     except OUTAGE_ERRORS as exc:  # the database is still away: keep the entry, stop here
         with contextlib.suppress(*OUTAGE_ERRORS):

@@ -5,7 +5,9 @@ Three layers, each a fallback for the next:
 - Redis (when configured), under a version number every outage or subscriber change bumps;
 - the database, read through the circuit breaker.
 When the database is down, the last copy this process or Redis holds is used, however old:
-answering by name with a slightly old message beats a generic greeting.
+answering by name with a slightly old message beats a generic greeting. So a change of version
+(another process's change, or a Redis restart that reset it) or an invalidation only marks this
+process's copy stale: it is replaced once a newer one loads, never dropped before.
 """
 
 from __future__ import annotations
@@ -81,13 +83,13 @@ class Directory:
         return found
 
     def invalidate(self) -> None:
-        """Forget every copy: call after committing a change to outages or subscribers.
+        """Mark every copy stale: call after committing a change to outages or subscribers.
 
         With Redis unreachable the shared version cannot move; this process owes the bump and
         pays it as soon as Redis answers again (see `_LocalCopy.check_version`).
         """
         local = self._local
-        local.clear()
+        local.mark_stale()
         client = redis_client()
         if client is not None:
             try:
@@ -108,10 +110,11 @@ class _LocalCopy:
         self.outages: list[OutageEntry] | None = None
         self.outages_at = 0.0
         self.subscribers: OrderedDict[str, tuple[SubscriberEntry | None, float]] = OrderedDict()
+        self.valid_from = 0.0  # copies made before this are stale: used only without a newer one
         self.bump_owed = False  # a change committed while Redis could not be told
 
     def check_version(self) -> None:
-        """Drop everything if another process changed outages or subscribers (via Redis)."""
+        """Mark everything stale if another process changed outages or subscribers (via Redis)."""
         client = redis_client()
         now = time.monotonic()
         if client is None or now - self.version_checked < REFRESH_S:
@@ -127,11 +130,10 @@ class _LocalCopy:
         with self.lock:
             self.version_checked = now
             if version != self.version:
-                self.version, self.outages, self.outages_at = version, None, 0.0
-                self.subscribers.clear()
+                self.version, self.valid_from = version, now
 
     def outages_fresh(self) -> bool:
-        return time.monotonic() - self.outages_at < REFRESH_S
+        return self._fresh(self.outages_at, REFRESH_S)
 
     def keep_outages(self, outages: list[OutageEntry]) -> None:
         with self.lock:
@@ -143,7 +145,10 @@ class _LocalCopy:
 
     def fresh(self, number: str) -> bool:
         entry = self.subscribers.get(number)
-        return entry is not None and time.monotonic() - entry[1] < 2 * REFRESH_S
+        return entry is not None and self._fresh(entry[1], 2 * REFRESH_S)
+
+    def _fresh(self, copied_at: float, lifetime: float) -> bool:
+        return copied_at >= self.valid_from and time.monotonic() - copied_at < lifetime
 
     def keep_subscriber(self, number: str, found: SubscriberEntry | None) -> None:
         with self.lock:
@@ -152,10 +157,10 @@ class _LocalCopy:
             while len(self.subscribers) > MAX_SUBSCRIBERS:
                 self.subscribers.popitem(last=False)
 
-    def clear(self) -> None:
+    def mark_stale(self) -> None:
+        """Look for newer copies from now on, keeping these until one loads."""
         with self.lock:
-            self.outages, self.outages_at, self.version_checked = None, 0.0, 0.0
-            self.subscribers.clear()
+            self.valid_from, self.version_checked = time.monotonic(), 0.0
 
 
 def _load_subscriber(number: str) -> SubscriberEntry | None:

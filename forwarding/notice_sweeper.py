@@ -31,8 +31,7 @@ def sweep_notices() -> int:
     stalled = session.scalars(
         select(Notice).where(Notice.state == NoticeState.QUEUED, Notice.released_at < quiet)
     ).all()
-    for notice in stalled:
-        jobs.enqueue(fan_out_notice, notice.id)
+    jobs.enqueue_each(fan_out_notice, [notice.id for notice in stalled])
     sending = session.scalars(select(Notice).where(Notice.state == NoticeState.SENDING)).all()
     requeued = 0
     for notice in sending:
@@ -95,4 +94,4 @@ def _requeue_fallback_resends(quiet: datetime) -> int:
             or_(NoticeMessage.claimed_at.is_(None), NoticeMessage.claimed_at < quiet),
         )
     ).all()
-    return sum(1 for message_id in waiting if jobs.enqueue(resend_sms_on_fallback, message_id))
+    return jobs.enqueue_each(resend_sms_on_fallback, waiting)

@@ -15,13 +15,15 @@ resends nothing twice. A callback for a SID Backline does not know is acknowledg
 from __future__ import annotations
 
 import structlog
-from flask import abort, jsonify, request
+from flask import abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import db, jobs
+from app.circuit import DatabaseUnavailable
+from app.extensions import db
 from app.models import MessageState, NoticeMessage
+from app.pending_jobs import queue_or_keep
 from app.twilio_form import is_sid, whole_number
 from app.twilio_signature import twilio_only
 
@@ -55,10 +57,14 @@ def sms_status() -> ResponseReturnValue:
     error_code = whole_number(code)
     if code and error_code is None:
         abort(400, "ErrorCode must be a whole number.")
+    g.call_path = True  # Twilio's webhook: the bounded engine, and the breaker (no hung request)
     try:
-        outcome = apply_sms_status(sid, status, error_code)
+        outcome = db.guarded(lambda: apply_sms_status(sid, status, error_code))
+    except DatabaseUnavailable as exc:  # an outage: one line, no traceback each time
+        log.error("SMS status not applied: database unavailable", message_sid=sid, error=str(exc))
+        abort(503, "The database is unavailable; the status was not recorded.")
     except SQLAlchemyError:
-        log.exception("SMS status not applied: database unavailable", message_sid=sid)
+        log.exception("SMS status not applied: database error", message_sid=sid)
         abort(503, "The database is unavailable; the status was not recorded.")
     return jsonify(status=outcome)
 
@@ -96,7 +102,7 @@ def _not_delivered(message: NoticeMessage, status: str, error_code: int | None) 
         return "refused"
     if fallback_providers(message) and mark_for_fallback(message, reason):
         log.warning("SMS not delivered by Twilio; resending through the fallback", reason=reason)
-        jobs.enqueue(resend_sms_on_fallback, message.id)
+        queue_or_keep(resend_sms_on_fallback, message.id)
         return "resending"
     if compare_and_set(message, MessageState.SENT, state=MessageState.FAILED, last_error=reason):
         log.warning("SMS not delivered", reason=reason)

@@ -54,7 +54,7 @@ def sweep_deliveries(now: datetime | None = None) -> int:
         .order_by(Delivery.id)
         .limit(BATCH)
     ).all()
-    queued = sum(1 for delivery_id in stalled if jobs.enqueue(send_voicemail_email, delivery_id))
+    queued = jobs.enqueue_each(send_voicemail_email, stalled)
     if stalled:
         log.warning("sweeper re-queued stalled deliveries", stalled=len(stalled), queued=queued)
     return queued

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.extensions import jobs
+from app.pending_jobs import queue_or_keep
 
 from .ses_events import SesEventMalformed, apply_ses_event
 from .sns import (
@@ -115,7 +115,7 @@ def _notification(message: dict[str, Any]) -> ResponseReturnValue:
         log.exception("SES event not applied: database unavailable")
         abort(503, "The database is unavailable; Amazon SNS will deliver this again.")
     for delivery_id in bounced:
-        jobs.enqueue(alert_admins, delivery_id)
+        queue_or_keep(alert_admins, delivery_id)
     return jsonify(status="applied", bounced=bounced)
 
 

@@ -12,6 +12,7 @@ store datetimes the way the ORM reads them back. See docs/benchmarks.md.
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -19,6 +20,7 @@ from sqlalchemy import Executable, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.database import current_engine, insert_on_conflict
+from app.db_bounds import timed_out
 from app.models import Call, utcnow
 
 log = structlog.get_logger(__name__)
@@ -27,20 +29,23 @@ CALLS: Table = Call.__table__  # type: ignore[assignment]
 LINKS = ("subscriber_id", "outage_id")
 
 
-def upsert_call(call_sid: str, fields: dict[str, Any]) -> None:
+def upsert_call(call_sid: str, fields: dict[str, Any], created_at: datetime | None = None) -> None:
     """Create the call row or update the given fields of it.
 
+    `created_at` (default: now) is written only when the row is created: a webhook kept while
+    the database was down gives the time the call came.
     A subscriber or outage deleted since the snapshot was taken must not cost the call its
     record: the row is then written without those links.
     """
+    created_at = created_at or utcnow()
     try:
-        _execute(call_sid, fields)
+        _execute(call_sid, fields, created_at)
     except IntegrityError:
         linked = {name: fields[name] for name in LINKS if fields.get(name) is not None}
         if not linked:
             raise
         log.warning("call linked to a row that is gone; recorded without the link", **linked)
-        _execute(call_sid, {k: v for k, v in fields.items() if k not in LINKS})
+        _execute(call_sid, {k: v for k, v in fields.items() if k not in LINKS}, created_at)
 
 
 @functools.cache
@@ -69,11 +74,13 @@ def _postgres_upsert(names: tuple[str, ...]) -> str:
     return f"{insert} DO UPDATE SET " + ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
 
 
-def _execute(call_sid: str, fields: dict[str, Any]) -> None:
+def _execute(call_sid: str, fields: dict[str, Any], created_at: datetime) -> None:
     """Run the upsert alone in autocommit mode: one statement, one round trip, one commit.
 
     The call path's pool does not ping connections before use, so a connection the server
     dropped (a database restart) fails here once; the upsert is safe to repeat, on a fresh one.
+    One given up because the database did not answer in time is not retried: the caller has
+    waited the bound once already.
     """
     engine = current_engine()
     names = tuple(sorted(fields))
@@ -81,14 +88,12 @@ def _execute(call_sid: str, fields: dict[str, Any]) -> None:
         try:
             with engine.connect() as connection:
                 autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                values = {"call_sid": call_sid, "created_at": created_at, **fields}
                 if engine.dialect.name == "postgresql":
-                    values = {"call_sid": call_sid, "created_at": utcnow(), **fields}
                     autocommit.exec_driver_sql(_postgres_upsert(names), values)
                 else:
-                    autocommit.execute(
-                        _upsert(engine.dialect.name, names), {"call_sid": call_sid, **fields}
-                    )
+                    autocommit.execute(_upsert(engine.dialect.name, names), values)
             return
         except DBAPIError as exc:
-            if attempt == 2 or not exc.connection_invalidated:
+            if attempt == 2 or not exc.connection_invalidated or timed_out(exc):
                 raise

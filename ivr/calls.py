@@ -48,7 +48,9 @@ def note_call(call_sid: str, **fields: Any) -> None:
     try:
         db.guarded(lambda: _apply_note({"call_sid": call_sid, **fields}))
     except DatabaseUnavailable:
-        _keep_or_lose("call", {"call_sid": call_sid, **_jsonable(fields)})
+        # The row written later must say when the call came, not when the database came back.
+        kept = {"call_sid": call_sid, "created_at": utcnow(), **fields}
+        _keep_or_lose("call", _jsonable(kept))
 
 
 def note_primary_failure(
@@ -107,15 +109,23 @@ def _apply_note(payload: dict[str, Any]) -> None:
     call_sid = fields.pop("call_sid")
     choice = fields.pop("menu_choice", None)
     visit = fields.pop("menu_visit", None)
+    created_at = fields.pop("created_at", None)
+    created_at = _parse_time(created_at) if created_at else None
     if "ended_at" in fields and isinstance(fields["ended_at"], str):
         fields["ended_at"] = _parse_time(fields["ended_at"])
     if choice is None:
-        upsert_call(call_sid, fields)
+        upsert_call(call_sid, fields, created_at)
     else:
-        _append_choice(call_sid, choice, visit, fields)
+        _append_choice(call_sid, choice, visit, fields, created_at)
 
 
-def _append_choice(call_sid: str, choice: str, visit: int | None, fields: dict[str, Any]) -> None:
+def _append_choice(
+    call_sid: str,
+    choice: str,
+    visit: int | None,
+    fields: dict[str, Any],
+    created_at: datetime | None = None,
+) -> None:
     """Read, append, write: the choices list grows by one (a key press, so rare and cheap).
 
     The same webhook applied twice (a replay from the pending store) records its key once:
@@ -124,7 +134,7 @@ def _append_choice(call_sid: str, choice: str, visit: int | None, fields: dict[s
     session = db.session()
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if call is None:
-        call = Call(call_sid=call_sid, menu_choices=[])
+        call = Call(call_sid=call_sid, menu_choices=[], created_at=created_at or utcnow())
         session.add(call)
     for name, value in fields.items():
         setattr(call, name, value)
@@ -133,7 +143,7 @@ def _append_choice(call_sid: str, choice: str, visit: int | None, fields: dict[s
         session.commit()
     except IntegrityError:  # the same CallSid raced in from a retried webhook
         session.rollback()
-        _append_choice(call_sid, choice, visit, fields)
+        _append_choice(call_sid, choice, visit, fields, created_at)
 
 
 def _with_choice(choices: list[str], choice: str, visit: int | None) -> list[str]:

@@ -8,16 +8,18 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
 from voicemail.audio import ffmpeg_path
 
 DECODE_RATE = 8000
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -61,6 +63,27 @@ def wait_until(
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def finishes_within(seconds: float, work: Callable[[], T], what: str) -> T:
+    """Run `work` on a thread and return its result; fail the test if it is still running after
+    `seconds` (the thread is left behind: what hangs here would hang forever)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="finishes-within", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        pytest.fail(f"{what}: still waiting after {seconds:g} s", pytrace=False)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
 
 
 def parse_email(raw: bytes) -> EmailMessage:

@@ -8,13 +8,14 @@ per RecordingSid however often Twilio repeats the callback.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Call, Voicemail, VoicemailStatus
-from app.twilio_form import whole_number
+from app.models import Call, Voicemail, VoicemailStatus, utcnow
+from app.twilio_form import twilio_time, whole_number
 
 from . import transcription
 
@@ -27,9 +28,15 @@ NOT_RECORDED = {
 
 
 def store_callback(
-    session: Session, form: Mapping[str, str], idempotency_token: str | None
+    session: Session,
+    form: Mapping[str, str],
+    idempotency_token: str | None,
+    received_at: datetime | None = None,
 ) -> tuple[Voicemail, bool]:
-    """Return the voicemail for this RecordingSid and whether this callback created it."""
+    """Return the voicemail for this RecordingSid and whether this callback created it.
+
+    `received_at` is when the callback arrived, if it was kept for later (the database was down).
+    """
     existing = _existing(session, form["RecordingSid"], idempotency_token)
     if existing:
         return existing, False
@@ -45,6 +52,7 @@ def store_callback(
         caller_number=call.from_number if call else None,
         caller_name=call.caller_name if call else None,
         reported_duration=whole_number(form.get("RecordingDuration")),
+        recorded_at=_recorded_at(form, call, received_at),
     )
     not_recorded = NOT_RECORDED.get(form.get("RecordingStatus", COMPLETED))
     if not_recorded:
@@ -62,6 +70,15 @@ def store_callback(
             raise
         return winner, False
     return voicemail, True
+
+
+def _recorded_at(
+    form: Mapping[str, str], call: Call | None, received_at: datetime | None
+) -> datetime:
+    """When the message was left, as near as is known: never when a database that was down
+    came back and the callback was finally stored."""
+    started = twilio_time(form.get("RecordingStartTime"))
+    return started or (call.created_at if call else None) or received_at or utcnow()
 
 
 def _existing(session: Session, recording_sid: str, token: str | None) -> Voicemail | None:

@@ -64,6 +64,7 @@ def _as_callback(recording: dict[str, object]) -> dict[str, str]:
         "CallSid": str(recording["call_sid"]),
         "RecordingSid": str(recording["sid"]),
         "RecordingDuration": str(recording.get("duration") or ""),
+        "RecordingStartTime": str(recording.get("start_time") or ""),
         "RecordingStatus": "completed",
     }
 

@@ -31,7 +31,7 @@ def sweep_voicemails() -> int:
         .order_by(Voicemail.id)
         .limit(BATCH)
     ).all()
-    queued = sum(1 for voicemail_id in stalled if jobs.enqueue(process_voicemail, voicemail_id))
+    queued = jobs.enqueue_each(process_voicemail, stalled)
     if stalled:
         log.warning("sweeper re-queued stalled voicemails", stalled=len(stalled), queued=queued)
     return queued

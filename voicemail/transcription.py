@@ -14,9 +14,10 @@ import structlog
 from flask import current_app
 from sqlalchemy import select
 
-from app.extensions import db, jobs
+from app.extensions import db
 from app.models import JobState, Voicemail, utcnow
 from app.pending import handles
+from app.pending_jobs import queue_or_keep
 
 log = structlog.get_logger(__name__)
 
@@ -81,4 +82,4 @@ def store_transcription(payload: dict[str, Any]) -> None:
     log.info("transcript received", status=voicemail.transcription_status)
     from .tasks import process_voicemail
 
-    jobs.enqueue(process_voicemail, voicemail.id)  # stops the emails' wait
+    queue_or_keep(process_voicemail, voicemail.id)  # stops the emails' wait

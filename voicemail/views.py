@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import structlog
 from flask import Blueprint, Response, abort, current_app, g, request
 
 from app.circuit import DatabaseUnavailable
-from app.extensions import db, jobs
-from app.models import VoicemailStatus
+from app.extensions import db
+from app.models import VoicemailStatus, utcnow
 from app.pending import handles, keep
+from app.pending_jobs import queue_or_keep
 from app.twilio_form import is_sid, same_sid
 from app.twilio_signature import twilio_only
 from forwarding.voicemail_alerts import alert_voicemail_failed
@@ -46,7 +48,11 @@ def recording_status() -> Response:
         log.info("recording status ignored", recording_status=status or "missing")
         return Response(status=204)
     _validate()
-    callback = {"form": form.to_dict(), "token": _idempotency_token()}
+    callback = {
+        "form": form.to_dict(),
+        "token": _idempotency_token(),
+        "received_at": utcnow().isoformat(),  # the message's time if nothing better is known
+    }
     try:
         db.guarded(lambda: accept_callback(callback))
     except DatabaseUnavailable:
@@ -58,13 +64,22 @@ def recording_status() -> Response:
 @handles("recording")
 def accept_callback(callback: dict[str, Any]) -> None:
     """Store the callback once and queue the voicemail's processing, or the admins' alert
-    about a recording Twilio did not make (idempotent)."""
-    voicemail, created = store_callback(db.session(), callback["form"], callback["token"])
+    about a recording Twilio did not make (idempotent).
+
+    With Redis away the job is kept for later: the callback still answers at once.
+    """
+    received = callback.get("received_at")
+    voicemail, created = store_callback(
+        db.session(),
+        callback["form"],
+        callback["token"],
+        datetime.fromisoformat(received) if received else None,
+    )
     if created and voicemail.status == VoicemailStatus.FAILED:
-        jobs.enqueue(alert_voicemail_failed, voicemail.id)
+        queue_or_keep(alert_voicemail_failed, voicemail.id)
         log.warning("recording not made", voicemail_id=voicemail.id, reason=voicemail.error)
     elif created:
-        jobs.enqueue(process_voicemail, voicemail.id)
+        queue_or_keep(process_voicemail, voicemail.id)
         log.info("voicemail received", voicemail_id=voicemail.id)
     else:
         log.info("repeated recording callback ignored", voicemail_id=voicemail.id)

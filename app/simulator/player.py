@@ -6,9 +6,11 @@ import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from .audio import make_wav
 from .media_server import MediaState, Recording
+from .recordings_api import TWILIO_TIME
 from .signed_client import SignedClient
 
 MAX_STEPS = 20  # a call flow that takes more turns than this is looping
@@ -106,6 +108,7 @@ class CallPlayer:
         self.echo(f"  (beep) Caller speaks for {seconds:g} s and hangs up.")
         recording = {
             "RecordingSid": recording_sid,
+            "RecordingStartTime": datetime.now(UTC).strftime(TWILIO_TIME),
             "RecordingDuration": str(round(seconds)),
             "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/"
             f"{self.params['AccountSid']}/Recordings/{recording_sid}",

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode
 if TYPE_CHECKING:
     from .media_server import MediaState
 
+TWILIO_TIME = "%a, %d %b %Y %H:%M:%S +0000"  # how Twilio writes times (RFC 2822, in UTC)
 LIST_PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings\.json$")
 ONE_PATH = re.compile(
     r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/(RE[0-9a-fA-F]{32})\.json$"
@@ -101,5 +102,6 @@ def _recording_json(state: MediaState, sid: str, recording: Any) -> dict[str, An
         "duration": str(recording.duration),
         "status": recording.recording_status,
         "source": recording.source,
-        "date_created": recording.date_created.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        "date_created": recording.date_created.strftime(TWILIO_TIME),
+        "start_time": recording.date_created.strftime(TWILIO_TIME),
     }

@@ -1,4 +1,5 @@
-"""A worker started while Redis is down waits for it, then serves the queues."""
+"""`backline worker` and the processes around it: started while Redis is down it waits for it,
+then serves the queues; killed outright it leaves no rq scheduler behind."""
 
 from __future__ import annotations
 
@@ -14,20 +15,12 @@ import redis
 from rq import Worker
 
 from tests.helpers import free_port, require_program, settings_env, wait_until
+from tests.support.processes import children_of, gone, start_worker, stop
+from tests.support.redis_faults import RedisServer
 
 
 def start(command: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, start_new_session=True, **kwargs)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_a_worker_started_before_redis_waits_then_serves(
@@ -60,3 +53,24 @@ def test_a_worker_started_before_redis_waits_then_serves(
             stop(redis_server)
     finally:
         stop(worker)
+
+
+def test_a_worker_killed_outright_leaves_no_rq_scheduler_running(
+    settings: dict[str, Any], tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    with RedisServer() as server:
+        env = {
+            **settings_env(settings),
+            "REDIS_URL": server.url(),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",  # not the suite's database
+        }
+        worker = start_worker(env, log)
+        try:
+            scheduler = wait_until(lambda: children_of(worker.pid), timeout=60)  # rq's, forked
+            assert isinstance(scheduler, list)
+            os.kill(worker.pid, signal.SIGKILL)  # the worker alone, as the OOM killer does
+            worker.wait(timeout=10)
+            wait_until(lambda: all(gone(pid) for pid in scheduler), timeout=20)
+        finally:
+            stop(worker)  # its whole process group, orphans included

@@ -2,45 +2,27 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.circuit import CircuitBreaker, DatabaseUnavailable
-from app.database import build_engine
 from app.extensions import db
 from app.models import Call, PrimaryFailure, Voicemail
 from app.pending import pending_count, replay_pending
 from app.snapshot import directory
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until
+from tests.support.dead_ends import database_down
 from tests.twiml import parse, said, verbs
 from voicemail.storage import LocalStorage
-
-
-def _refusing_engine() -> Any:
-    return build_engine(f"postgresql://backline@127.0.0.1:{free_port()}/backline")
-
-
-@contextmanager
-def _database_down(app: Flask) -> Iterator[None]:
-    """Point the app at a database port that refuses connections; restore it afterwards."""
-    saved = {name: app.extensions[name] for name in ("backline.db", "backline.db.calls")}
-    db.session.remove()
-    for name in saved:
-        app.extensions[name] = _refusing_engine()
-    try:
-        yield
-    finally:
-        db.session.remove()
-        app.extensions.update(saved)
-        app.extensions["backline.breaker"] = CircuitBreaker()
 
 
 def _expire_local_copy(app: Flask) -> None:
@@ -63,7 +45,7 @@ def test_calls_are_answered_by_name_and_kept_until_the_database_is_back(
     outage(caller_message="Acme cannot take calls right now.")
     twilio.post("/ivr/voice", twilio.call_params("+14155550100"))  # the snapshot now holds them
 
-    with _database_down(app):
+    with database_down(app):
         _expire_local_copy(app)  # stale copies are still better than nothing
         call = twilio.call_params("+14155550100")
         root = parse(twilio.post("/ivr/voice", call))
@@ -91,7 +73,7 @@ def test_calls_are_answered_by_name_and_kept_until_the_database_is_back(
 def test_the_trunks_fallback_records_evidence_once_the_database_is_back(
     app: Flask, twilio: Any
 ) -> None:
-    with _database_down(app):
+    with database_down(app):
         params = {**twilio.call_params("+14155550100"), "ErrorCode": "32011"}
         answer = twilio.post("/ivr/fallback", params, query="source=trunk")
         assert verbs(parse(answer))[-2:] == ["Gather", "Redirect"]
@@ -141,10 +123,39 @@ def test_the_breaker_skips_the_database_after_a_failure_then_probes_again() -> N
     assert not breaker.is_open
 
 
+def test_with_a_probe_of_its_own_the_breaker_never_lets_a_caller_probe() -> None:
+    database_back = threading.Event()
+    probes: list[int] = []
+
+    def probe() -> None:
+        probes.append(1)
+        if not database_back.is_set():
+            raise OperationalError("SELECT 1", {}, Exception("no answer"))
+
+    def down() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    breaker = CircuitBreaker(cooldown=0.05, probe=probe)
+    with pytest.raises(DatabaseUnavailable):
+        breaker.call(down)
+    calls: list[int] = []
+
+    def refused_while_probes_fail() -> bool:
+        with pytest.raises(DatabaseUnavailable, match="open"):
+            breaker.call(lambda: calls.append(1))
+        return len(probes) >= 3
+
+    wait_until(refused_while_probes_fail, timeout=20, interval=0.03)
+    assert not calls  # cooldowns ended meanwhile, and no caller was let through to probe
+    database_back.set()
+    wait_until(lambda: not breaker.is_open, timeout=20)  # by itself, without any call
+    assert breaker.call(lambda: "answered") == "answered"
+
+
 def test_replaying_while_the_database_is_still_down_keeps_every_entry(
     app: Flask, twilio: Any
 ) -> None:
-    with _database_down(app):
+    with database_down(app):
         twilio.post("/ivr/fallback", twilio.call_params("+14155550100"), query="source=trunk")
         kept = pending_count()
         assert kept >= 2
@@ -159,7 +170,7 @@ def test_a_voicemail_left_while_the_subscriber_was_unknown_still_reaches_them(
     subscriber(number="+14155550100", emails=["office@acme.example"])
     outage()
     directory.invalidate()  # this process (and Redis) hold nothing about them
-    with _database_down(app):
+    with database_down(app):
         call = twilio.call_params("+14155550100")
         assert said(parse(twilio.post("/ivr/voice", call)))[0] == "Thank you for calling."
         recording = twilio.add_recording(2)
@@ -181,7 +192,7 @@ def test_with_database_redis_and_storage_all_down_the_caller_is_still_answered(
     app.extensions["backline.redis"] = None  # as on the embedded defaults: no Redis to keep in
     app.extensions["backline.storage"] = LocalStorage(blocked)
     try:
-        with _database_down(app):
+        with database_down(app):
             root = parse(twilio.post("/ivr/voice", twilio.call_params("+14155550100")))
     finally:
         app.extensions.update(saved)
@@ -191,3 +202,52 @@ def test_with_database_redis_and_storage_all_down_the_caller_is_still_answered(
         "Acme cannot take calls right now.",
     ]
     assert verbs(root)[-2:] == ["Gather", "Redirect"]
+
+
+def test_a_voicemail_kept_while_the_database_was_down_keeps_the_time_it_was_left(
+    app: Flask, twilio: Any, subscriber: Any, outage: Any, smtp: SmtpSink
+) -> None:
+    subscriber(number="+14155550100", name="Acme Plumbing", emails=["office@acme.example"])
+    outage()
+    started = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
+    with database_down(app):
+        call = twilio.call_params("+14155550100")
+        twilio.post("/ivr/voice", call)
+        recording = twilio.add_recording(2)
+        callback = twilio.recording_params(call, recording, 2, started=started)
+        assert twilio.post("/voicemail/recording-status", callback).status_code == 204
+        left_before = datetime.now(UTC)
+
+    replay_pending()  # the database is back: what was kept is written now
+    [message] = smtp.wait_for(1)
+    db.session.rollback()
+    voicemail = db.session.scalar(select(Voicemail))
+    row = db.session.scalar(select(Call).where(Call.call_sid == call["CallSid"]))
+    assert voicemail is not None and row is not None
+    assert voicemail.recorded_at == started  # the callback's RecordingStartTime
+    assert row.created_at <= left_before  # when the call came, not when it was written
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert started.strftime("%A %d %B %Y, %H:%M UTC") in body.get_content()
+
+
+def test_without_a_recording_start_time_the_voicemail_takes_the_time_of_the_call(
+    app: Flask, twilio: Any, subscriber: Any, outage: Any
+) -> None:
+    subscriber(number="+14155550100")
+    outage()
+    with database_down(app):
+        call = twilio.call_params("+14155550100")
+        twilio.post("/ivr/voice", call)
+        recording = twilio.add_recording(2)
+        callback = twilio.recording_params(call, recording, 2)
+        del callback["RecordingStartTime"]
+        twilio.post("/voicemail/recording-status", callback)
+        left_before = datetime.now(UTC)
+
+    replay_pending()
+    db.session.rollback()
+    voicemail = db.session.scalar(select(Voicemail))
+    row = db.session.scalar(select(Call).where(Call.call_sid == call["CallSid"]))
+    assert voicemail is not None and row is not None
+    assert voicemail.recorded_at == row.created_at <= left_before

@@ -1,14 +1,18 @@
 """The app's state in the tests: emptying it between tests, waiting for its background work,
-and letting go of its connections."""
+and letting go of its connections (`built_app` builds one that lets go when its block ends)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
+from app import create_app
 from app.alert_gate import KEY_PREFIX as ALERT_GATE_PREFIX
 from app.extensions import db, jobs, redis_client
 from app.limits import REDIS_KEY_PREFIX as LIMITS_KEY_PREFIX
@@ -47,6 +51,16 @@ def dispose_engines(app: Flask) -> None:
     PostgreSQL allows only so many clients."""
     for name in ("backline.db", "backline.db.calls"):
         app.extensions[name].dispose()
+
+
+@contextmanager
+def built_app(settings: dict[str, Any]) -> Iterator[Flask]:
+    """An app built from these settings, its database connections closed when the block ends."""
+    made = create_app(settings)
+    try:
+        yield made
+    finally:
+        dispose_engines(made)
 
 
 def empty_redis_state() -> None:

@@ -2,6 +2,7 @@
 
 - `refused_url(scheme)`: a URL on a 127.0.0.1 port nothing listens on (connections refused).
 - `SilentServer`: accepts connections and never says a word, like a hung database or relay.
+- `database_down(app)`: the app's database on such a refusing port, for a `with` block.
 """
 
 from __future__ import annotations
@@ -9,14 +10,35 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 
+from flask import Flask
+
+from app.circuit import CircuitBreaker
+from app.database import build_engine
+from app.extensions import db
 from tests.helpers import free_port
 
 
 def refused_url(scheme: str, path: str = "") -> str:
     """`scheme://127.0.0.1:PORT/path` where nothing listens."""
     return f"{scheme}://127.0.0.1:{free_port()}{path}"
+
+
+@contextlib.contextmanager
+def database_down(app: Flask) -> Iterator[None]:
+    """Point `app` at a database port that refuses connections; restore it afterwards."""
+    saved = {name: app.extensions[name] for name in ("backline.db", "backline.db.calls")}
+    db.session.remove()
+    for name in saved:
+        app.extensions[name] = build_engine(refused_url("postgresql", "/backline"))
+    try:
+        yield
+    finally:
+        db.session.remove()
+        app.extensions.update(saved)
+        app.extensions["backline.breaker"] = CircuitBreaker()
 
 
 class SilentServer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -11,6 +12,7 @@ from werkzeug.test import TestResponse
 
 from app.simulator.audio import make_wav
 from app.simulator.media_server import MediaServer, Recording
+from app.simulator.recordings_api import TWILIO_TIME
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "test-auth-token"
@@ -61,8 +63,12 @@ class TwilioHelper:
 
     @staticmethod
     def recording_params(
-        call: dict[str, str], recording_sid: str, seconds: float = 5.0
+        call: dict[str, str],
+        recording_sid: str,
+        seconds: float = 5.0,
+        started: datetime | None = None,
     ) -> dict[str, str]:
+        """The recording status callback; `started` (default: now) is RecordingStartTime."""
         return {
             "AccountSid": ACCOUNT_SID,
             "CallSid": call["CallSid"],
@@ -72,6 +78,7 @@ class TwilioHelper:
             "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{recording_sid}",
             "RecordingChannels": "1",
             "RecordingSource": "RecordVerb",
+            "RecordingStartTime": (started or datetime.now(UTC)).strftime(TWILIO_TIME),
         }
 
     def leave_voicemail(self, to: str, seconds: float = 5.0, from_: str = "+14155550123") -> str:
