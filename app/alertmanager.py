@@ -6,7 +6,11 @@ so one alert arrives many times. It is keyed by (fingerprint, startsAt) and reme
 concurrent deliveries acts. Per alert (its own `status`, not the group's):
 - firing, first seen: an outage in `investigating` (source alertmanager), scoped by the labels
   `region`, `number` and `plan`; an alert without them is acknowledged and ignored unless it
-  carries backline_scope="all": a mis-labelled alert must not tell every subscriber.
+  carries backline_scope="all": a mis-labelled alert must not tell every subscriber. Nor does
+  an alert whose scope matches no subscriber (a typo in a rule) open an outage that reaches
+  nobody: it is acknowledged and ignored too, naming the regions and plans that exist. Refusing
+  either with a 4xx would only make Alertmanager retry for ever; instead the admins are emailed
+  once per delivery about the alerts it ignored (`app.alert_warnings`).
 - resolved: its outage moves to `monitoring`, once, and only from an earlier active state.
   Nothing here resolves an outage: a person does.
 The webhook body is read in `app/api/alerts.py`; this module takes the checked alerts.
@@ -24,10 +28,13 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .alert_warnings import warn_admins_of_ignored_alerts
 from .detector import SUBSCRIBER_MESSAGE
+from .extensions import jobs
 from .models import AlertRecord, Outage, OutageSource, OutageState, utcnow
 from .outages import Scope, start_outage, update_outage
 from .phone import InvalidNumber, normalise
+from .scope_rules import nobody_matches
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +85,7 @@ class Outcome:
     outcome: str
     outage_id: int | None = None
     reason: str | None = None
+    record_id: int | None = None  # of an alert ignored now, which the admins are told about
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +142,10 @@ def receive(session: Session, notification: Notification) -> list[Outcome]:
             outage_id=outcome.outage_id,
             receiver=notification.receiver,
         )
+    ignored = [o.record_id for o in outcomes if o.record_id is not None]
+    if ignored:
+        log.warning("alerts ignored for their scope; admins told", count=len(ignored))
+        jobs.enqueue(warn_admins_of_ignored_alerts, ignored)
     return outcomes
 
 
@@ -155,9 +167,11 @@ def _fire(session: Session, alert: Alert, actor: str) -> Outcome:
     record = _remember(session, alert)
     try:
         scope = scope_of(alert.labels)
+        if problem := nobody_matches(session, scope):
+            raise Ignored(problem)
     except Ignored as exc:
         record.ignored_reason = exc.reason
-        return Outcome(alert, IGNORED, reason=exc.reason)
+        return Outcome(alert, IGNORED, reason=exc.reason, record_id=record.id)
     caller_message, subscriber_message = messages(alert.annotations)
     outage = start_outage(
         session,

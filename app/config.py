@@ -99,6 +99,7 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_RATE_LIMIT_LOGIN": "30/minute",  # admin login attempts per client address
     "BACKLINE_RATE_LIMIT_API": "1200/minute",  # API requests per token (per address without)
     "BACKLINE_TRUSTED_PROXIES": 0,  # proxies in front that append to X-Forwarded-For
+    "BACKLINE_READY_TIMEOUT_MS": 1500,  # /readyz waits this long for all dependency checks
 }
 
 INTEGER_SETTINGS = (
@@ -131,6 +132,7 @@ INTEGER_SETTINGS = (
     "BACKLINE_NOTICE_BATCH",
     "BACKLINE_SMS_RATE",
     "BACKLINE_TRUSTED_PROXIES",
+    "BACKLINE_READY_TIMEOUT_MS",
 )
 BOOLEAN_SETTINGS = ("BACKLINE_RECORD_BEEP", "BACKLINE_TRANSCRIBE", "BACKLINE_DELETE_FROM_TWILIO")
 

@@ -8,7 +8,8 @@
 The database, Redis, storage and mail never make it fail: calls are answered from the snapshot
 cache and what they leave is kept in the pending store, and a load balancer that took every
 process out because the shared database is down would silence the very line meant to answer.
-Their state is in the body, each check bounded so that a hung service costs about a second.
+Their state is in the body, all checks together bounded by BACKLINE_READY_TIMEOUT_MS (1.5 s by
+default; a load balancer's probe timeout must be longer) so that a hung service costs no more.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from .readiness import dependency_checks
 
 bp = Blueprint("health", __name__)
 log = structlog.get_logger(__name__)
-
-READY_TIMEOUT_S = 1.5  # all dependency checks together
 
 
 @bp.get("/healthz")
@@ -98,7 +97,8 @@ def _how_calls_go() -> str:
 def _dependencies() -> dict[str, dict[str, Any]]:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     checks = {f"readyz:{name}": check for name, check in dependency_checks(app).items()}
-    outcomes = prober(app).ask(checks, READY_TIMEOUT_S)
+    deadline_s = max(1, app.config["BACKLINE_READY_TIMEOUT_MS"]) / 1000
+    outcomes = prober(app).ask(checks, deadline_s)
     states = {key.removeprefix("readyz:"): _state(outcome) for key, outcome in outcomes.items()}
     if app.extensions["backline.breaker"].is_open:
         states["database"]["detail"] += "; calls skip it for a few seconds (circuit breaker open)"

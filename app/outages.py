@@ -32,6 +32,11 @@ class Scope:
     numbers: list[str] = field(default_factory=list)
     plans: list[str] = field(default_factory=list)
 
+    @property
+    def covers_everyone(self) -> bool:
+        """An empty scope places no limit; interfaces make people ask for it explicitly."""
+        return not (self.regions or self.numbers or self.plans)
+
 
 def start_outage(
     session: Session,
@@ -49,7 +54,34 @@ def start_outage(
 
     `caller_messages` / `subscriber_messages` are optional translations by language code.
     """
-    outage = Outage(
+    outage = draft_outage(
+        scope=scope,
+        caller_message=caller_message,
+        subscriber_message=subscriber_message,
+        etr=etr,
+        source=source,
+        caller_messages=caller_messages,
+        subscriber_messages=subscriber_messages,
+    )
+    session.add(outage)
+    session.flush()
+    notices.on_start(session, outage, _audit(session, outage, actor, "start", _snapshot(outage)))
+    return outage
+
+
+def draft_outage(
+    *,
+    scope: Scope,
+    caller_message: str | None = None,
+    subscriber_message: str | None = None,
+    etr: datetime | None = None,
+    source: OutageSource = OutageSource.ADMIN,
+    caller_messages: dict[str, str] | None = None,
+    subscriber_messages: dict[str, str] | None = None,
+) -> Outage:
+    """The outage `start_outage` would open, not added to any session (a dry run shows it)."""
+    now = utcnow()
+    return Outage(
         source=source,
         caller_message=caller_message,
         subscriber_message=subscriber_message,
@@ -60,11 +92,9 @@ def start_outage(
         scope_numbers=sorted(set(scope.numbers)),
         scope_plans=sorted(set(scope.plans)),
         state=OutageState.INVESTIGATING,
+        started_at=now,
+        updated_at=now,
     )
-    session.add(outage)
-    session.flush()
-    notices.on_start(session, outage, _audit(session, outage, actor, "start", _snapshot(outage)))
-    return outage
 
 
 UPDATABLE = (

@@ -54,7 +54,7 @@ def prepare_backline(env: dict[str, str], workdir: Path) -> None:
     csv = workdir / "subscribers.csv"
     csv.write_text(f"number,name,email\n{SUBSCRIBER},Bench Subscriber,bench@bench.invalid\n")
     backline(env, "subscribers", "import", str(csv))
-    backline(env, "outage", "start", "--message", OUTAGE_MESSAGE)
+    backline(env, "outage", "start", "--message", OUTAGE_MESSAGE, "--all")
 
 
 def backline(env: dict[str, str], *args: str) -> None:

@@ -1,4 +1,4 @@
-"""The plain-text emails Backline sends its own admins (alerts, reminders)."""
+"""The plain-text emails Backline sends its own admins (alerts, reminders), and sending them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
+from app.extensions import mailer
 from app.models import utcnow
+
+from .mailer import MailError
+from .providers import fallback
 
 
 def mail_domain(mail_from: str) -> str:
@@ -37,3 +41,14 @@ def admin_message(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     return message
+
+
+def send_to_admins(message: EmailMessage) -> None:
+    """Send through the mail provider, then MAIL_FALLBACK_URL; MailError if both fail."""
+    try:
+        mailer().send(message)
+    except MailError:
+        second = fallback()
+        if second is None:
+            raise
+        second.send(message)

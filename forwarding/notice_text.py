@@ -27,6 +27,11 @@ SUBJECTS = {
 }
 # A resolve notice to numbers some other outage still covers: it must not say service is back.
 PARTLY_RESOLVED = "Update: one disruption is over; another still affects your phone line"
+# A preview (`outage start --dry-run`) signs no link for anyone: these stand in for them.
+PREVIEW_LINKS = {
+    "status_url": "[their private status page link]",
+    "unsubscribe_url": "[their unsubscribe link]",
+}
 
 _templates = Environment(
     loader=PackageLoader("forwarding", "templates"),
@@ -56,6 +61,12 @@ def compose_email(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> 
     email["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return email
+
+
+def preview_email(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> tuple[str, str]:
+    """The subject and plain text of one notice email, its personal links left as placeholders."""
+    values = {**values_for(notice, message, facts), **PREVIEW_LINKS}
+    return subject(values), _templates.get_template("notice.txt").render(values)
 
 
 def sms_body(message: NoticeMessage, facts: BatchFacts | None = None) -> str | None:

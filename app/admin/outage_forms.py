@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 
@@ -22,6 +29,8 @@ from app.phone import InvalidNumber, normalise
 
 MAX_SCOPE_NUMBERS = 1000
 TIME_EXAMPLE = "2026-11-22T18:30"
+NO_SCOPE = "Choose regions, plans or numbers, or tick Every subscriber."
+ALL_AND_SCOPE = "Every subscriber reaches everyone: untick it, or the regions, plans and numbers."
 
 
 def parse_utc(text: str) -> datetime:
@@ -84,7 +93,11 @@ def _message(label: str, hint: str) -> TextAreaField:
 
 
 class StartOutageForm(FlaskForm):
-    """Start an outage; `seen_count` is the affected count the admin last saw (see the view)."""
+    """Start an outage; `seen_count` is the affected count the admin last saw (see the view).
+
+    Everyone is an explicit choice (the `everyone` box), never an empty scope; `force` starts
+    one whose scope matches no subscriber.
+    """
 
     caller_message = _message("What callers hear", "Empty: the standard outage wording.")
     subscriber_message = _message(
@@ -95,11 +108,23 @@ class StartOutageForm(FlaskForm):
     plans = CheckboxesField("Plans", choices=[])
     numbers = TextAreaField(
         "Subscriber numbers",
-        description="One a line, international form (+14155550100). Optional.",
+        description="One a line, international form (+14155550100).",
         validators=[Length(max=MAX_SCOPE_NUMBERS * 40)],
+    )
+    everyone = BooleanField("Every subscriber", description="The only way to reach everyone.")
+    force = BooleanField(
+        "Start it even if no subscriber matches",
+        description="For a number about to be imported.",
     )
     seen_count = HiddenField()
     scope_numbers: list[str]
+
+    def validate_everyone(self, field: BooleanField) -> None:
+        chosen = self.regions.data or self.plans.data or (self.numbers.data or "").strip()
+        if field.data and chosen:
+            raise ValidationError(ALL_AND_SCOPE)
+        if not field.data and not chosen:
+            raise ValidationError(NO_SCOPE)
 
     def validate_etr(self, field: UtcTimeField) -> None:
         if field.data is not None and field.data <= datetime.now(UTC):

@@ -4,6 +4,9 @@ Starting asks for a confirmation the admin cannot skip by accident: the form car
 affected count the page last showed (the inline script keeps it current), and the outage
 starts only when that count is still the count for the scope being submitted. Otherwise the
 form comes back showing the new count, so nobody starts an outage without seeing whom it hits.
+The scope follows the rules of `app.scope_rules`, as the CLI and API do: every subscriber is a
+box to tick, never an empty scope, and a scope that matches nobody is refused, naming the
+regions and plans that exist, unless its "start it even if no subscriber matches" box is ticked.
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ from app.models import Outage, OutageState, Subscriber
 from app.notice_progress import outage_progress
 from app.outages import Scope, active_outages, affected_count, start_outage
 from app.phone import display
+from app.scope_rules import existing_values, nobody_matches, scope_count
 
 from . import bp
 from .auth import current_admin, login_required
 from .forms import ActionForm
-from .outage_forms import ReportForm, StartOutageForm, UpdateOutageForm, parse_numbers
-from .outage_scope import scope_choices, scope_count, scope_summary
+from .outage_forms import (
+    ALL_AND_SCOPE,
+    NO_SCOPE,
+    ReportForm,
+    StartOutageForm,
+    UpdateOutageForm,
+    parse_numbers,
+)
+from .outage_scope import scope_summary
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
@@ -75,8 +86,8 @@ def _start_form() -> StartOutageForm:
     """The start form, its region and plan boxes listing what subscribers actually have."""
     form = StartOutageForm()
     session = db.session()
-    form.regions.choices = scope_choices(session, Subscriber.region)
-    form.plans.choices = scope_choices(session, Subscriber.plan)
+    form.regions.choices = existing_values(session, Subscriber.region)
+    form.plans.choices = existing_values(session, Subscriber.plan)
     return form
 
 
@@ -93,10 +104,13 @@ def new_outage() -> Any:
     form = _start_form()
     session = db.session()
     if request.method == "GET":
-        return _start_page(form, scope_count(session, Scope()))
+        return _start_page(form, None)
     if not form.validate():
         return _start_page(form, None, 400)
     count = scope_count(session, form.scope())
+    if not form.force.data and (problem := nobody_matches(session, form.scope())):
+        form.force.errors = [f"{problem} Tick this box to start it anyway."]
+        return _start_page(form, count, 400)
     if request.form.get("action") != "start" or form.seen_count.data != str(count):
         return _start_page(form, count)
     caller_message, subscriber_message = form.messages()
@@ -124,6 +138,9 @@ def affected_count_json() -> Any:
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400
     scope = Scope(request.args.getlist("region"), numbers, request.args.getlist("plan"))
+    everyone = request.args.get("all") == "1"
+    if everyone != scope.covers_everyone:
+        return jsonify({"error": ALL_AND_SCOPE if everyone else NO_SCOPE}), 400
     return jsonify({"count": scope_count(db.session(), scope)})
 
 

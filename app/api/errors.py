@@ -72,10 +72,10 @@ def register(bp: Blueprint) -> None:
 
 
 def _too_large(_error: RequestEntityTooLarge) -> Response:
-    from .payload import body_limit
+    from .payload import body_limit, limit_in_words
 
-    limit = body_limit()
-    return error_response(ApiError(413, f"The request body is larger than {limit // 1024} KiB."))
+    limit = limit_in_words(body_limit())
+    return error_response(ApiError(413, f"The request body is larger than {limit}."))
 
 
 def _http_error(error: HTTPException) -> Response:

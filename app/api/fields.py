@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,17 @@ from .errors import Invalid
 from .payload import json_type
 
 MESSAGE_LIMIT = 2000  # Twilio's <Say> reads at most 4,096 characters; a caller listens to this
+# What a phone number and a time look like: checked here and stated in the OpenAPI document, so
+# the two cannot disagree. phonenumbers and datetime then check the rest (a real number, date).
+PHONE_PATTERN = r"^ *\+[0-9][0-9 ().-]{5,38} *$"
+PHONE_LIMIT = 64
+TIME_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?$"
+)
+TIME_LIMIT = 64
+TIME_EXAMPLE = "2026-11-22T18:30:00+01:00"
 
 
 def text(value: Any, field: str, limit: int, *, nullable: bool = False) -> str | None:
@@ -54,8 +66,14 @@ def text_list(value: Any, field: str, limit: int, max_items: int = 1000) -> list
 
 
 def phone_number(value: Any, field: str) -> str:
+    """A number in international form (`+1 (415) 555-0100`), as E.164."""
     if not isinstance(value, str):
         raise Invalid(field, f"expected a phone number as a string, got {json_type(value)}")
+    if len(value) > PHONE_LIMIT or not re.fullmatch(PHONE_PATTERN, value):
+        raise Invalid(
+            field,
+            f"{value[:40]!r} is not a phone number (use the international form, like +14155550100)",
+        )
     try:
         return normalise(value)
     except InvalidNumber as exc:
@@ -81,7 +99,7 @@ def future_time(value: Any, field: str) -> datetime | None:
     """An ISO 8601 time ahead of now, in UTC (a time without an offset is UTC); null clears."""
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > 64:
+    if not isinstance(value, str) or len(value) > TIME_LIMIT:
         raise Invalid(field, f"expected an ISO 8601 time as a string, got {json_type(value)}")
     moment = iso_time(value, field)
     if moment <= datetime.now(UTC):
@@ -90,11 +108,12 @@ def future_time(value: Any, field: str) -> datetime | None:
 
 
 def iso_time(value: str, field: str) -> datetime:
-    """Parse an ISO 8601 time to UTC; a time without an offset is UTC."""
+    """Parse an ISO 8601 time to UTC; a time without an offset is UTC, a date alone midnight."""
+    problem = f"{value[:64]!r} is not an ISO 8601 time (like {TIME_EXAMPLE})"
+    if not re.fullmatch(TIME_PATTERN, value):
+        raise Invalid(field, problem)
     try:
         moment = datetime.fromisoformat(value)
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError):
-        raise Invalid(
-            field, f"{value!r} is not an ISO 8601 time (like 2026-11-22T18:30:00+01:00)"
-        ) from None
+        raise Invalid(field, problem) from None

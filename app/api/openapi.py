@@ -11,9 +11,9 @@ from app.models import DeliveryState, VoicemailStatus
 from app.subscribers import SEARCH_MAX
 from app.twilio_signature import public_url
 
-from . import bp
-from .openapi_schemas import SCHEMAS, error_responses, ref
-from .payload import MAX_ID, MAX_PAGE, PER_PAGE_DEFAULT, PER_PAGE_MAX
+from . import bp, idempotency
+from .openapi_schemas import SCHEMAS, WHEN, error_responses, ref
+from .payload import CSV_LIMIT, MAX_ID, MAX_PAGE, PER_PAGE_DEFAULT, PER_PAGE_MAX
 
 JSON = "application/json"
 FLAG = ["0", "1", "false", "true", "no", "yes"]  # what app.api.payload.query_flag reads
@@ -21,21 +21,32 @@ WHOLE_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _op(
-    summary: str, ok: str, schema: str | None = None, *, errors: str = "", **extra: Any
+    summary: str,
+    ok: str,
+    schema: str | None = None,
+    *,
+    errors: str = "",
+    limited: bool = True,
+    **extra: Any,
 ) -> dict:
-    """One operation: its success response and the error responses it can give."""
+    """One operation: its success response and the error responses it can give.
+
+    Every operation counts against BACKLINE_RATE_LIMIT_API (429), unless `limited` is False.
+    """
     success: dict[str, Any] = {"description": summary}
     if schema:
         success["content"] = {JSON: {"schema": ref(schema)}}
+    codes = ("401", *errors.split(), *(("429",) if limited else ()), "503")
     responses = {ok: success, **{code: {"$ref": f"#/components/responses/{code}"}
-                                 for code in ("401", *errors.split(), "503") if code}}  # fmt: skip
+                                 for code in codes if code}}  # fmt: skip
     return {"summary": summary, "responses": responses, **extra}
 
 
 def _with_replay(operation: dict[str, Any]) -> dict[str, Any]:
-    """An Idempotency-Key repeated with the same body: the first outage again, with 200."""
-    replayed = {"description": "The outage this Idempotency-Key started before",
-                "content": {JSON: {"schema": ref("Outage")}}}  # fmt: skip
+    """200: the first outage again (a repeated Idempotency-Key), or a dry run's preview."""
+    either = {"oneOf": [ref("Outage"), ref("OutagePreview")]}
+    replayed = {"description": "The outage this Idempotency-Key started before, or with "
+                '"dry_run": true whom it would reach', "content": {JSON: {"schema": either}}}  # fmt: skip
     operation["responses"] = {"200": replayed, **operation["responses"]}
     return operation
 
@@ -67,14 +78,17 @@ def _choices(values: type[StrEnum]) -> dict[str, Any]:
 
 
 IDEMPOTENCY = {
-    "name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255},
-    "description": "A repeat with the same key and body within 7 days returns the first outage"
-    " with 200.",
+    "name": "Idempotency-Key", "in": "header",
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_LENGTH,
+               "pattern": "^[ -~]*[!-~][ -~]*$"},
+    "description": "1 to 255 printable ASCII characters (a UUID). A repeat with the same key and"
+    " body within 7 days returns the first outage with 200.",
 }  # fmt: skip
-CSV_BODY = {
+CSV_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"text/csv": {"schema": {"type": "string"}}},
+        # Characters, each at most 4 bytes of UTF-8: none the 16 MiB body limit would refuse.
+        "content": {"text/csv": {"schema": {"type": "string", "maxLength": CSV_LIMIT // 4 - 1}}},
         "description": "Columns number,name,email,plan,region,backup_number,timezone,language.",
     }
 }
@@ -144,7 +158,7 @@ PATHS: dict[str, Any] = {
                    parameters=[*PAGING,
                                _query("status", _choices(VoicemailStatus), "Repeatable."),
                                _query("subscriber_id", WHOLE_ID, "Whose."),
-                               _query("since", {"type": "string", "maxLength": 64},
+                               _query("since", WHEN,
                                       "Recorded at or after: an ISO 8601 time (a date alone "
                                       "is midnight); no offset means UTC.")]),
     },
@@ -171,14 +185,16 @@ PATHS: dict[str, Any] = {
     },
     "/alerts/alertmanager": {
         "post": _op("Alertmanager's webhook: firing alerts open outages, resolved ones move "
-                    "them to monitoring; a repeated alert (fingerprint, startsAt) does nothing",
-                    "200", "AlertOutcomes", errors="400 413 422",
+                    "them to monitoring; a repeated alert (fingerprint, startsAt) does nothing. "
+                    "Never rate-limited (an alert must always land); bodies up to 1 MiB",
+                    "200", "AlertOutcomes", errors="400 413 422", limited=False,
                     **_body("AlertmanagerWebhook")),
     },
     "/openapi.json": {
         "get": {"summary": "This document", "security": [],
                 "responses": {"200": {"description": "The OpenAPI document",
-                                      "content": {JSON: {"schema": {"type": "object"}}}}}},
+                                      "content": {JSON: {"schema": {"type": "object"}}}},
+                              "429": {"$ref": "#/components/responses/429"}}},
     },
 }  # fmt: skip
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.models import DeliveryState, OutageState, VoicemailStatus
+from app.outages import REPORT_MAX_CHARS
+from app.subscriber_rules import EMAIL, EMAIL_MAX, TEXT_LIMITS
 from ivr.wording import SUPPORTED_LANGUAGES
+
+from .fields import MESSAGE_LIMIT, PHONE_LIMIT, PHONE_PATTERN, TIME_LIMIT, TIME_PATTERN
+from .outage_json import EVERYONE, SCOPE_ITEMS_LIMIT, SCOPE_VALUE_LIMIT
+from .subscriber_json import MAX_EMAILS
 
 STRING: dict[str, Any] = {"type": "string"}
 TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
@@ -34,23 +40,27 @@ def page_of(item: str) -> dict[str, Any]:
 
 
 NOT_BLANK = "\\S"  # at least one character that is not white space
+# Request values carry the server's own bounds and patterns, so the document allows nothing the
+# server refuses for its form (and no body the body limit refuses: tests/api/test_openapi_bounds.py).
+PHONE = {"type": "string", "maxLength": PHONE_LIMIT, "pattern": PHONE_PATTERN,
+         "description": "International form, like +1 (415) 555-0100; stored in E.164."}  # fmt: skip
+WHEN = {"type": "string", "maxLength": TIME_LIMIT, "pattern": TIME_PATTERN}
+ADDRESS = {"type": "string", "maxLength": EMAIL_MAX, "pattern": EMAIL.pattern}
 
 
-def _strings(max_length: int) -> dict[str, Any]:
-    return {
-        "type": "array",
-        "items": {"type": "string", "maxLength": max_length, "pattern": NOT_BLANK},
-    }
+def _strings(max_length: int, items: dict[str, Any] | None = None) -> dict[str, Any]:
+    item = items or {"type": "string", "maxLength": max_length, "pattern": NOT_BLANK}
+    return {"type": "array", "maxItems": SCOPE_ITEMS_LIMIT, "items": item}
 
 
-MESSAGE = {"type": "string", "maxLength": 2000, "pattern": NOT_BLANK}
+MESSAGE = {"type": "string", "maxLength": MESSAGE_LIMIT, "pattern": NOT_BLANK}
 TRANSLATIONS = {
     "type": "object",
     "description": "Messages by language code.",
     "propertyNames": {"enum": list(SUPPORTED_LANGUAGES)},
     "additionalProperties": MESSAGE,
 }
-ETR = {"type": "string", "format": "date-time", "description": "ISO 8601; no offset means UTC."}
+ETR = {**WHEN, "description": "ISO 8601, ahead of now; no offset means UTC."}
 MESSAGE_FIELDS = {
     "message": {**nullable(MESSAGE), "description": "Sets both the caller and subscriber message."},
     "caller_message": nullable(MESSAGE),
@@ -58,10 +68,26 @@ MESSAGE_FIELDS = {
     "caller_messages": TRANSLATIONS,
     "subscriber_messages": TRANSLATIONS,
 }
+SCOPE_LISTS = {
+    "regions": _strings(SCOPE_VALUE_LIMIT),
+    "numbers": _strings(PHONE_LIMIT, PHONE),
+    "plans": _strings(SCOPE_VALUE_LIMIT),
+}
 SCOPE = obj(
-    {"regions": _strings(50), "numbers": _strings(64), "plans": _strings(50)},
-    description="Empty or missing lists place no limit; different lists narrow each other.",
+    SCOPE_LISTS,
+    description="Empty or missing lists place no limit; different lists narrow each other. "
+    "All three empty: every subscriber.",
 )
+SCOPE_REQUEST = {
+    "oneOf": [
+        {"const": EVERYONE, "description": "Every subscriber: the only way to reach everyone."},
+        obj(SCOPE_LISTS, anyOf=[{"required": [name], "properties": {name: {"minItems": 1}}}
+                                for name in SCOPE_LISTS]),
+    ],
+    "description": 'Required: "all", or at least one region, number or plan (each list holds '
+    "alternatives; different lists narrow each other). A scope that matches no subscriber is "
+    'refused (422, naming the regions and plans that exist) unless "force" is true.',
+}  # fmt: skip
 OUTAGE = obj(
     {"id": ID, "state": {"enum": [s.value for s in OutageState]}, "source": STRING,
      "caller_message": nullable(STRING), "subscriber_message": nullable(STRING),
@@ -80,23 +106,49 @@ OUTAGE_EVENT = obj(
      "changes": {"type": "object"}},
     ("at", "actor", "action", "changes"),
 )  # fmt: skip
-OUTAGE_START = obj({**MESSAGE_FIELDS, "etr": nullable(ETR), "scope": SCOPE})
+OUTAGE_START = obj(
+    {**MESSAGE_FIELDS, "etr": nullable(ETR), "scope": SCOPE_REQUEST,
+     "force": {"type": "boolean", "description": "Start even if no subscriber matches the scope "
+               "(a number about to be imported)."},
+     "dry_run": {"type": "boolean", "description": "Create nothing; answer whom it would reach "
+                 "and the first notice (OutagePreview)."}},
+    ("scope",),
+)  # fmt: skip
+OUTAGE_PREVIEW = obj(
+    {"dry_run": {"const": True}, "affected": {"type": "integer", "minimum": 0},
+     "first_notice": nullable(obj({"to": STRING, "subject": STRING, "text": STRING},
+                                  ("to", "subject", "text")))},
+    ("dry_run", "affected", "first_notice"),
+)  # fmt: skip
 OUTAGE_UPDATE = obj(
     {**MESSAGE_FIELDS, "etr": nullable(ETR), "state": {"enum": [s.value for s in OutageState]}},
     minProperties=1,
 )
+
+
+def _text(column: str, description: str | None = None) -> dict[str, Any]:
+    schema = {"type": "string", "maxLength": TEXT_LIMITS[column], "pattern": NOT_BLANK}
+    return nullable({**schema, **({"description": description} if description else {})})
+
+
 SUBSCRIBER_FIELDS = {
-    "number": {"type": "string", "description": "Normalised to E.164."},
-    "emails": {"type": "array", "items": {"type": "string", "format": "email"}, "minItems": 1},
-    "name": nullable({"type": "string", "maxLength": 200}),
-    "plan": nullable({"type": "string", "maxLength": 50}),
-    "region": nullable({"type": "string", "maxLength": 50}),
-    "backup_number": nullable({"type": "string", "description": "Not any subscriber's number."}),
-    "timezone": nullable({"type": "string", "description": "An IANA time zone."}),
+    "number": PHONE,
+    "emails": {"type": "array", "items": ADDRESS, "minItems": 1, "maxItems": MAX_EMAILS},
+    "name": _text("name"),
+    "plan": _text("plan"),
+    "region": _text("region"),
+    "backup_number": nullable({**PHONE, "description": "Not any subscriber's number."}),
+    "timezone": _text("timezone", "An IANA time zone."),
     "language": nullable({"enum": list(SUPPORTED_LANGUAGES)}),
 }
+SUBSCRIBER_SHOWN = {
+    **{name: nullable(STRING) for name in ("name", "plan", "region", "backup_number", "timezone")},
+    "number": {"type": "string", "description": "E.164."},
+    "emails": {"type": "array", "items": STRING},
+    "language": SUBSCRIBER_FIELDS["language"],
+}
 SUBSCRIBER = obj(
-    {"id": ID, **SUBSCRIBER_FIELDS, "created_at": TIME, "updated_at": TIME},
+    {"id": ID, **SUBSCRIBER_SHOWN, "created_at": TIME, "updated_at": TIME},
     ("id", "number", "emails"),
 )
 DELIVERY = obj(
@@ -133,8 +185,12 @@ ALERTMANAGER_ALERT = {
     "type": "object",
     "properties": {
         "status": {"enum": ["firing", "resolved"], "description": "This alert's, not the group's."},
-        "labels": {**LABELS, "description": "region, number (E.164) and plan give the scope; "
-                   'with none of them, backline_scope="all" means every subscriber.'},
+        "labels": {**LABELS, "description": "region, number (international form, like "
+                   "+1 212 555 0142) and plan give the scope; with none of them, "
+                   'backline_scope="all" means every subscriber. An alert with no scope, a '
+                   "number that is not one, or a scope matching no subscriber is acknowledged "
+                   '(outcome "ignored", with the reason) and opens nothing; the admins are '
+                   "emailed."},
         "annotations": {**LABELS, "description": "summary: the subscriber message; "
                         "caller_message: what callers hear (else a neutral template)."},
         "startsAt": TIME, "endsAt": UNREAD, "generatorURL": UNREAD,
@@ -196,6 +252,7 @@ SCHEMAS: dict[str, Any] = {
     "OutageEvent": OUTAGE_EVENT,
     "OutageStart": OUTAGE_START,
     "OutageUpdate": OUTAGE_UPDATE,
+    "OutagePreview": OUTAGE_PREVIEW,
     "OutagePage": page_of("Outage"),
     "NoticeProgress": NOTICE_PROGRESS,
     "OutageProgress": obj(
@@ -206,9 +263,9 @@ SCHEMAS: dict[str, Any] = {
         {
             "report": {
                 "type": "string",
-                "minLength": 1,
-                "maxLength": 20000,
-                "description": "Plain text or Markdown, shown as text.",
+                "maxLength": REPORT_MAX_CHARS,
+                "pattern": NOT_BLANK,
+                "description": "Plain text or Markdown, shown as text; not only white space.",
             }
         },
         ("report",),
@@ -226,7 +283,7 @@ SCHEMAS: dict[str, Any] = {
     "VoicemailPage": page_of("Voicemail"),
     "Delivery": DELIVERY,
     "DeliveryPage": page_of("Delivery"),
-    "Retry": obj({"to": {**nullable(STRING), "description": "Send to this address instead."}}),
+    "Retry": obj({"to": {**nullable(ADDRESS), "description": "Send to this address instead."}}),
     "AlertmanagerWebhook": ALERTMANAGER_WEBHOOK,
     "AlertmanagerAlert": ALERTMANAGER_ALERT,
     "AlertOutcome": ALERT_OUTCOME,
@@ -238,9 +295,10 @@ ERRORS = {
     "401": "No token, or a token that is not valid or has been revoked.",
     "404": "No such resource.",
     "409": "The change conflicts with the resource's state (resolved, in flight, taken).",
-    "413": "The body is too large.",
+    "413": "The body is too large (JSON: 4 MiB; a CSV import: 16 MiB).",
     "415": "The body's Content-Type is not the one this operation accepts.",
     "422": "A value is not acceptable; `field` names it.",
+    "429": "Too many requests with this token (BACKLINE_RATE_LIMIT_API); wait Retry-After seconds.",
     "503": "The database cannot be reached; try again shortly.",
 }
 
@@ -252,5 +310,8 @@ def error_responses() -> dict[str, Any]:
         responses[code] = {"description": description, "content": content}
     responses["401"]["headers"] = {
         "WWW-Authenticate": {"schema": STRING, "description": '`Bearer realm="backline"`'}
+    }
+    responses["429"]["headers"] = {
+        "Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds."}
     }
     return responses

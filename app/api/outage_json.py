@@ -13,19 +13,33 @@ from .errors import Invalid
 from .payload import json_type
 
 MESSAGES = ("message", "caller_message", "subscriber_message", "caller_messages")
-START_FIELDS = (*MESSAGES, "subscriber_messages", "etr", "scope")
+START_FIELDS = (*MESSAGES, "subscriber_messages", "etr", "scope", "force", "dry_run")
 UPDATE_FIELDS = (*MESSAGES, "subscriber_messages", "etr", "state")
 SCOPE_FIELDS = ("regions", "numbers", "plans")
+EVERYONE = "all"  # "scope": "all", the only way to reach every subscriber
 SCOPE_VALUE_LIMIT = 50  # the size of a subscriber's region and plan columns
+SCOPE_ITEMS_LIMIT = 1000  # values in each of a scope's lists
 STATES = tuple(state.value for state in OutageState)
+NO_SCOPE = (
+    'required: an object with regions, numbers or plans (at least one value), or "all" to '
+    "reach every subscriber"
+)
 
 
 def start_arguments(body: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of `start_outage` that a POST /outages body asks for."""
     arguments = _messages(body)
     arguments["etr"] = fields.future_time(body.get("etr"), "etr")
-    arguments["scope"] = _scope(body.get("scope", {}))
+    arguments["scope"] = _scope(body.get("scope"))
     return arguments
+
+
+def start_flag(body: dict[str, Any], name: str) -> bool:
+    """`force` or `dry_run`: true or false, false when left out."""
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise Invalid(name, f"expected true or false, got {json_type(value)}")
+    return value
 
 
 def update_changes(body: dict[str, Any]) -> dict[str, Any]:
@@ -61,18 +75,35 @@ def _messages(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _scope(value: Any) -> Scope:
+    """The scope asked for: "all" (everyone), or regions, numbers and plans, at least one."""
+    if value == EVERYONE:
+        return Scope()
+    if value is None:
+        raise Invalid("scope", NO_SCOPE)
     if not isinstance(value, dict):
-        raise Invalid("scope", "expected an object with regions, numbers and plans (each optional)")
+        raise Invalid("scope", f'expected an object or "all", got {_shown(value)}')
     for name in value:
         if name not in SCOPE_FIELDS:
             raise Invalid(f"scope.{name}", f"unknown field (expected {', '.join(SCOPE_FIELDS)})")
     numbers = value.get("numbers", [])
-    fields.text_list(numbers, "scope.numbers", 64)  # the type and size, before normalising
-    return Scope(
-        regions=fields.text_list(value.get("regions", []), "scope.regions", SCOPE_VALUE_LIMIT),
+    fields.text_list(numbers, "scope.numbers", 64, SCOPE_ITEMS_LIMIT)  # before normalising
+    scope = Scope(
+        regions=_values(value, "regions"),
         numbers=[fields.phone_number(n, f"scope.numbers[{i}]") for i, n in enumerate(numbers)],
-        plans=fields.text_list(value.get("plans", []), "scope.plans", SCOPE_VALUE_LIMIT),
+        plans=_values(value, "plans"),
     )
+    if scope.covers_everyone:
+        raise Invalid("scope", NO_SCOPE)
+    return scope
+
+
+def _values(scope: dict[str, Any], name: str) -> list[str]:
+    limit, items = SCOPE_VALUE_LIMIT, SCOPE_ITEMS_LIMIT
+    return fields.text_list(scope.get(name, []), f"scope.{name}", limit, items)
+
+
+def _shown(value: Any) -> str:
+    return repr(value[:40]) if isinstance(value, str) else json_type(value)
 
 
 def outage_json(outage: Outage, affected: int, timeline: bool = False) -> dict[str, Any]:

@@ -20,12 +20,21 @@ from app.outages import (
     start_outage,
     update_outage,
 )
+from app.scope_rules import nobody_matches
 from app.twilio_signature import public_url
 
 from . import bp, idempotency
 from .auth import actor, current_token_id
 from .errors import ApiError, Invalid
-from .outage_json import START_FIELDS, UPDATE_FIELDS, outage_json, start_arguments, update_changes
+from .outage_json import (
+    START_FIELDS,
+    UPDATE_FIELDS,
+    outage_json,
+    start_arguments,
+    start_flag,
+    update_changes,
+)
+from .outage_preview import dry_run_json
 from .payload import canonical_hash, fetch, json_object, paginated, query_flag
 
 
@@ -45,14 +54,22 @@ def list_outages() -> Response:
 
 @bp.post("/outages")
 def create_outage() -> Any:
-    """Start an outage, active at once; a repeated Idempotency-Key returns the first one."""
+    """Start an outage, active at once; a repeated Idempotency-Key returns the first one.
+
+    The scope is required ("all" for everyone); one that matches no subscriber is refused
+    unless `force`; `dry_run` answers whom it would reach and creates nothing.
+    """
     body = json_object(START_FIELDS)
     key = idempotency.key_from_request()
-    body_hash = canonical_hash(body)
+    force, dry_run = start_flag(body, "force"), start_flag(body, "dry_run")
     session = db.session()
+    if dry_run:
+        return jsonify(dry_run_json(session, _checked(body, force)))
+    body_hash = canonical_hash(body)
     if key and (earlier := idempotency.earlier_outage(session, key, body_hash)):
         return _replayed(earlier)
-    outage = start_outage(session, actor=actor(), source=OutageSource.API, **start_arguments(body))
+    arguments = _checked(body, force)
+    outage = start_outage(session, actor=actor(), source=OutageSource.API, **arguments)
     if key:
         idempotency.remember(session, key, body_hash, outage, current_token_id())
     try:
@@ -66,6 +83,18 @@ def create_outage() -> Any:
     response, status = _shown(outage, 201)
     response.headers["Location"] = public_url(f"{bp.url_prefix}/outages/{outage.id}")
     return response, status
+
+
+def _checked(body: dict[str, Any], force: bool) -> dict[str, Any]:
+    """The arguments of `start_outage`; 422 for a scope that matches nobody unless forced."""
+    arguments = start_arguments(body)
+    if not force and (problem := nobody_matches(db.session(), arguments["scope"])):
+        raise Invalid(
+            "scope",
+            f'{problem} Check the spelling, or send "force": true to start it anyway '
+            "(for a number about to be imported).",
+        )
+    return arguments
 
 
 def _replayed(outage: Outage) -> tuple[Response, int]:

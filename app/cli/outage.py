@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TextIO
 
 import click
@@ -14,98 +13,18 @@ from app.extensions import db
 from app.models import ACTIVE_STATES, Outage, OutageState
 from app.outages import (
     OutageError,
-    Scope,
-    affected_count,
     confirm_outage,
     publish_report,
     resolve_outage,
-    start_outage,
     update_outage,
 )
-from app.phone import InvalidNumber, normalise
 
 from .notice_work import deliver_here, describe_progress
+from .outage_options import actor, message_options
+from .outage_start import start
 
 outage_group = AppGroup("outage", help="Start, update, resolve and list outages.")
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # containers may run as a uid with no name
-        return "cli:unknown-user"
-
-
-def _parse_eta(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO 8601 time (like 2026-11-22T18:30+01:00)"
-        ) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # no offset means UTC
-    if moment <= datetime.now(UTC):
-        raise click.BadParameter(f"{value} is in the past; an ETA must be ahead of now")
-    return moment
-
-
-def _parse_numbers(
-    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
-) -> list[str]:
-    try:
-        return [normalise(v) for v in values]
-    except InvalidNumber as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def message_options(func):  # type: ignore[no-untyped-def]
-    """--message, --caller-message, --subscriber-message and --eta, shared by start and update."""
-    func = click.option(
-        "--eta", callback=_parse_eta, help="Estimated time of restoration, ISO 8601."
-    )(func)
-    func = click.option("--subscriber-message", help="What subscribers are told.")(func)
-    func = click.option("--caller-message", help="What callers hear.")(func)
-    return click.option("--message", help="Sets both the caller and subscriber messages.")(func)
-
-
-@outage_group.command("start")
-@message_options
-@click.option("--region", "regions", multiple=True, help="Limit to a region (repeatable).")
-@click.option(
-    "--number",
-    "numbers",
-    multiple=True,
-    callback=_parse_numbers,
-    help="Limit to a subscriber number (repeatable).",
-)
-@click.option("--plan", "plans", multiple=True, help="Limit to a plan (repeatable).")
-def start(
-    message: str | None,
-    caller_message: str | None,
-    subscriber_message: str | None,
-    eta: datetime | None,
-    regions: tuple[str, ...],
-    numbers: list[str],
-    plans: tuple[str, ...],
-) -> None:
-    """Start an outage, active at once; prints its id on the first line."""
-    session = db.session()
-    outage = start_outage(
-        session,
-        actor=_actor(),
-        scope=Scope(list(regions), numbers, list(plans)),
-        caller_message=caller_message or message,
-        subscriber_message=subscriber_message or message,
-        etr=eta,
-    )
-    session.commit()
-    click.echo(outage.id)
-    click.echo(
-        f"Outage {outage.id} started; it affects {affected_count(db.session(), outage)} subscriber(s)."
-    )
-    deliver_here(outage.id)
+outage_group.add_command(start)
 
 
 @outage_group.command("update")
@@ -135,7 +54,7 @@ def update(
         )
     session = db.session()
     try:
-        update_outage(session, _outage(outage_id), actor=_actor(), **changes)
+        update_outage(session, _outage(outage_id), actor=actor(), **changes)
     except OutageError as exc:
         raise click.ClickException(str(exc)) from None
     session.commit()
@@ -149,7 +68,7 @@ def resolve(outage_id: int) -> None:
     """Resolve an outage; calls pass through again."""
     session = db.session()
     try:
-        resolve_outage(session, _outage(outage_id), actor=_actor())
+        resolve_outage(session, _outage(outage_id), actor=actor())
     except OutageError as exc:
         raise click.ClickException(str(exc)) from None
     session.commit()
@@ -163,7 +82,7 @@ def confirm(outage_id: int) -> None:
     """Confirm an outage Alertmanager or the detector opened: its subscribers are told now."""
     session = db.session()
     try:
-        confirmed = confirm_outage(session, _outage(outage_id), actor=_actor())
+        confirmed = confirm_outage(session, _outage(outage_id), actor=actor())
     except OutageError as exc:
         raise click.ClickException(str(exc)) from None
     session.commit()
@@ -200,7 +119,7 @@ def report(outage_id: int, report_file: TextIO) -> None:
         raise click.ClickException(f"{report_file.name} is not UTF-8 text.") from None
     session = db.session()
     try:
-        published = publish_report(session, _outage(outage_id), actor=_actor(), report=text)
+        published = publish_report(session, _outage(outage_id), actor=actor(), report=text)
     except OutageError as exc:
         raise click.ClickException(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
     session.commit()

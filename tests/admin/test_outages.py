@@ -72,8 +72,8 @@ def test_a_scoped_outage_shows_its_count_before_it_starts(
     form = admin_client.get("/admin/outages/new")
     assert form.status_code == 200
     assert 'value="west"' in form.text and 'value="basic"' in form.text
-    assert 'will affect <strong id="affected-count">4 subscribers</strong>' in form.text
-    assert "UTC" in form.text and seen_count(form) == "4"
+    assert "Choose whom this outage affects" in form.text and "will affect <strong" not in form.text
+    assert "UTC" in form.text and seen_count(form) == ""  # nothing chosen, nothing to confirm
 
     numbers = "+1 415 555 0101\n\n+14155550103 "
     data = {**SCOPED, "numbers": numbers, "etr": later(), "seen_count": "4", "action": "start"}
@@ -102,22 +102,51 @@ def test_a_scoped_outage_shows_its_count_before_it_starts(
     assert "regions east, west · plans pro · 2 numbers" in listing.text
 
 
-def test_preview_never_starts_and_an_unscoped_outage_covers_everyone(
+def test_preview_never_starts_and_every_subscriber_is_a_box_to_tick(
     admin_client: FlaskClient, four: None
 ) -> None:
     preview = post(admin_client, "/admin/outages/new", {"plans": ["basic"], "action": "preview"})
     assert preview.status_code == 200 and "2 subscribers" in preview.text
     assert outage_count() == 0
-    started = post(admin_client, "/admin/outages/new", {"action": "start", "seen_count": "4"})
+    unscoped = post(admin_client, "/admin/outages/new", {"action": "start", "seen_count": "4"})
+    assert unscoped.status_code == 400 and outage_count() == 0
+    assert "Choose regions, plans or numbers, or tick Every subscriber." in unscoped.text
+    everyone = {"everyone": "y", "action": "start"}
+    shown = post(admin_client, "/admin/outages/new", everyone)  # its count not yet seen
+    assert shown.status_code == 200 and "4 subscribers" in shown.text and outage_count() == 0
+    started = post(admin_client, "/admin/outages/new", {**everyone, "seen_count": "4"})
     assert started.status_code == 303
     outage = db.session.scalars(select(Outage)).one()
     assert outage.covers_everyone and outage.caller_message is None
 
 
+def test_every_subscriber_with_a_scope_is_refused(admin_client: FlaskClient, four: None) -> None:
+    data = {"everyone": "y", "regions": ["west"], "action": "start", "seen_count": "2"}
+    answer = post(admin_client, "/admin/outages/new", data)
+    assert answer.status_code == 400 and outage_count() == 0
+    assert "Every subscriber reaches everyone: untick it" in answer.text
+
+
+def test_a_scope_matching_nobody_is_refused_unless_its_box_is_ticked(
+    admin_client: FlaskClient, four: None
+) -> None:
+    data = {"numbers": "+33 1 42 68 53 00", "action": "start", "seen_count": "0"}
+    refused = post(admin_client, "/admin/outages/new", data)
+    assert refused.status_code == 400 and outage_count() == 0
+    assert "No subscriber matches number +33142685300." in refused.text
+    assert "Regions that exist: east, west. Plans that exist: basic, pro." in refused.text
+    assert seen_count(refused) == "0"
+
+    started = post(admin_client, "/admin/outages/new", {**data, "force": "y"})
+    assert started.status_code == 303, started.text
+    outage = db.session.scalars(select(Outage)).one()
+    assert outage.scope_numbers == ["+33142685300"]
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("", 4),
+        ("?all=1", 4),
         ("?region=west", 2),
         ("?region=west&region=east&plan=pro", 2),
         ("?plan=pro&number=%2B14155550101&number=%2B14155550102", 1),
@@ -129,6 +158,20 @@ def test_the_count_endpoint(
 ) -> None:
     answer = admin_client.get(f"/admin/outages/affected-count{query}")
     assert answer.status_code == 200 and answer.json == {"count": expected}
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("", "Choose regions, plans or numbers, or tick Every subscriber."),
+        ("?all=1&plan=pro", "Every subscriber reaches everyone"),
+    ],
+)
+def test_the_count_endpoint_wants_a_scope_or_everyone(
+    admin_client: FlaskClient, four: None, query: str, error: str
+) -> None:
+    answer = admin_client.get(f"/admin/outages/affected-count{query}")
+    assert answer.status_code == 400 and answer.json and answer.json["error"].startswith(error)
 
 
 def test_the_count_endpoint_names_a_bad_number(admin_client: FlaskClient) -> None:

@@ -1,5 +1,5 @@
 """POST /api/v1/alerts/alertmanager: the subscribers an alert's labels select, its messages,
-and mis-labelled alerts.
+and mis-labelled alerts (no scope, a number not in international form, a scope matching nobody).
 
 The same endpoint's redeliveries and resolved alerts are in test_alertmanager_redelivery.py, its
 refused payloads in test_alertmanager_payloads.py; a real Alertmanager delivering to Backline is
@@ -43,7 +43,9 @@ def test_labels_select_exactly_the_right_subscribers(
     assert affected_count(db.session(), outage) == len(numbers)
 
 
-def test_the_summary_is_the_subscriber_message_and_callers_hear_the_template(api: Api) -> None:
+def test_the_summary_is_the_subscriber_message_and_callers_hear_the_template(
+    api: Api, subscribers: None
+) -> None:
     deliver(api, alert(annotations={"summary": "  SIP cluster B is down.  "}))
 
     outage = only_outage()
@@ -52,14 +54,14 @@ def test_the_summary_is_the_subscriber_message_and_callers_hear_the_template(api
     assert outage.events[0].actor == "alertmanager:backline-noc"
 
 
-def test_a_caller_message_annotation_is_what_callers_hear(api: Api) -> None:
+def test_a_caller_message_annotation_is_what_callers_hear(api: Api, subscribers: None) -> None:
     annotations = {"summary": "SIP cluster B is down.", "caller_message": "Leave a message."}
     deliver(api, alert(annotations=annotations))
 
     assert only_outage().caller_message == "Leave a message."
 
 
-def test_without_a_summary_subscribers_get_the_neutral_message(api: Api) -> None:
+def test_without_a_summary_subscribers_get_the_neutral_message(api: Api, subscribers: None) -> None:
     deliver(api, alert(annotations={"description": "probe failed"}))
 
     assert only_outage().subscriber_message == SUBSCRIBER_MESSAGE
@@ -72,6 +74,9 @@ MISLABELLED = [
     ({"backline_scope": "everyone"}, 'no backline_scope="all"'),
     ({"number": "555-0100"}, "the number label is not a phone number"),
     ({"number": "+1415555", "region": "us-west"}, "is not a valid phone number"),
+    ({"number": "(415) 555-0100"}, "use the international form, like +14155550100"),
+    ({"region": "us-wst"}, "Regions that exist: eu-central, us-west. Plans that exist: basic"),
+    ({"region": "eu-central", "number": "+14155550100"}, "No subscriber matches region eu-central"),
 ]
 
 
@@ -90,9 +95,9 @@ def test_a_mislabelled_alert_is_acknowledged_and_changes_nothing(
     assert reason in (record.ignored_reason or "")
 
 
-def test_a_large_group_is_accepted(api: Api) -> None:
+def test_a_large_group_is_accepted(api: Api, subscribers: None) -> None:
     """A group bigger than the API's usual 64 KiB: refusing it would open no outage at all."""
-    alerts = [alert(fingerprint=f"{i:016x}", labels={"number": f"+1415555{i:04d}"},
+    alerts = [alert(fingerprint=f"{i:016x}", labels={"region": "us-west", "instance": f"sbc-{i}"},
                     annotations={"description": "d" * 1000}) for i in range(100, 200)]  # fmt: skip
 
     outcomes = deliver(api, *alerts)

@@ -28,7 +28,9 @@ def test_a_repeated_delivery_starts_nothing_twice(api: Api, subscribers: None) -
     assert (count(Outage), count(OutageEvent), count(AlertRecord)) == (1, 1, 1)
 
 
-def test_the_same_fingerprint_firing_again_later_is_a_new_alert(api: Api) -> None:
+def test_the_same_fingerprint_firing_again_later_is_a_new_alert(
+    api: Api, subscribers: None
+) -> None:
     [first] = deliver(api, alert())
     [later] = deliver(api, alert(starts_at="2026-11-22T14:00:00+02:00"))
 
@@ -36,7 +38,9 @@ def test_the_same_fingerprint_firing_again_later_is_a_new_alert(api: Api) -> Non
     assert count(Outage) == 2
 
 
-def test_a_concurrent_duplicate_delivery_is_already_seen(app: Flask, api: Api) -> None:
+def test_a_concurrent_duplicate_delivery_is_already_seen(
+    app: Flask, api: Api, subscribers: None
+) -> None:
     """Another delivery of the same alert commits between this one's read and its write."""
     body = payload(alert())
     engine: Engine = app.extensions["backline.db"]
@@ -71,7 +75,9 @@ def test_a_concurrent_duplicate_delivery_is_already_seen(app: Flask, api: Api) -
     assert (count(Outage), count(AlertRecord)) == (1, 1)
 
 
-def test_resolved_moves_the_outage_to_monitoring_once_and_never_resolves_it(api: Api) -> None:
+def test_resolved_moves_the_outage_to_monitoring_once_and_never_resolves_it(
+    api: Api, subscribers: None
+) -> None:
     [started] = deliver(api, alert())
     [resolved] = deliver(api, alert(status="resolved"), receiver="pager")
     [again] = deliver(api, alert(status="resolved"))
@@ -88,7 +94,7 @@ def test_resolved_moves_the_outage_to_monitoring_once_and_never_resolves_it(api:
     assert record.status == "resolved" and record.resolved_at is not None
 
 
-def test_resolved_moves_an_identified_outage_to_monitoring(api: Api) -> None:
+def test_resolved_moves_an_identified_outage_to_monitoring(api: Api, subscribers: None) -> None:
     [started] = deliver(api, alert())
     api.patch(f"/outages/{started['outage_id']}", json={"state": "identified"})
 
@@ -99,7 +105,9 @@ def test_resolved_moves_an_identified_outage_to_monitoring(api: Api) -> None:
 
 
 @pytest.mark.parametrize("state", ["monitoring", "resolved"])
-def test_resolved_leaves_an_outage_a_person_moved_on_alone(api: Api, state: str) -> None:
+def test_resolved_leaves_an_outage_a_person_moved_on_alone(
+    api: Api, subscribers: None, state: str
+) -> None:
     [started] = deliver(api, alert())
     assert api.patch(f"/outages/{started['outage_id']}", json={"state": state}).status_code == 200
     events = count(OutageEvent)
@@ -122,7 +130,7 @@ def test_a_resolved_alert_never_seen_firing_is_recorded_and_ignored(api: Api) ->
     assert count(Outage) == 0
 
 
-def test_each_alert_acts_on_its_own_status_not_the_groups(api: Api) -> None:
+def test_each_alert_acts_on_its_own_status_not_the_groups(api: Api, subscribers: None) -> None:
     deliver(api, alert(fingerprint="aaaa"))
 
     outcomes = deliver(

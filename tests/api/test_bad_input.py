@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from app.api.payload import JSON_LIMIT
 from app.extensions import db
 from app.models import Outage, OutageEvent, Subscriber
 from tests.api.conftest import Api, assert_error
@@ -28,6 +29,13 @@ OUTAGE_START = [
     ({"etr": "tomorrow at ten"}, 422, "etr", "ISO 8601"),
     ({"etr": 1735689600}, 422, "etr", "expected an ISO 8601"),
     ({"etr": "9999-12-31T23:59:59-05:00"}, 422, "etr", "ISO 8601"),
+    ({"message": "M"}, 422, "scope", 'or "all" to reach every subscriber'),
+    ({"scope": {}}, 422, "scope", 'or "all" to reach every subscriber'),
+    ({"scope": {"plans": []}}, 422, "scope", 'or "all" to reach every subscriber'),
+    ({"scope": "everyone"}, 422, "scope", "expected an object or \"all\", got 'everyone'"),
+    ({"scope": {"regions": ["nowhere"]}}, 422, "scope", "No subscriber matches region nowhere"),
+    ({"scope": "all", "force": "yes"}, 422, "force", "expected true or false"),
+    ({"scope": "all", "dry_run": 1}, 422, "dry_run", "expected true or false"),
     ({"scope": ["us-west"]}, 422, "scope", "expected an object"),
     ({"scope": {"region": ["us-west"]}}, 422, "scope.region", "unknown field"),
     ({"scope": {"regions": "us-west"}}, 422, "scope.regions", "array of strings"),
@@ -107,7 +115,7 @@ def test_bad_subscribers(api: Api, body: dict, field: str, phrase: str) -> None:
         ({"data": "[1, 2]", "content_type": "application/json"}, 400, "JSON object"),
         ({"data": "null", "content_type": "application/json"}, 400, "JSON object"),
         ({"data": '{"message": NaN}', "content_type": "application/json"}, 400, "NaN"),
-        ({"data": "[" * 100_000, "content_type": "application/json"}, 413, "larger"),
+        ({"data": "[" * JSON_LIMIT, "content_type": "application/json"}, 413, "larger than 4 MiB"),
         ({"data": "[" * 20_000 + "]" * 20_000, "content_type": "application/json"}, 400, "JSON"),
         ({"data": b'{"message": "\xff"}', "content_type": "application/json"}, 400, "JSON"),
         ({"data": "message=hi", "content_type": "application/x-www-form-urlencoded"}, 415, "JSON"),
@@ -123,7 +131,7 @@ def test_malformed_bodies(
 
 
 def test_an_oversized_chunked_body_without_content_length_is_413(api: Api) -> None:
-    body = b'{"message": "' + b"x" * 200_000 + b'"}'
+    body = b'{"message": "' + b"x" * JSON_LIMIT + b'"}'
     builder = EnvironBuilder(
         path="/api/v1/outages",
         method="POST",
@@ -207,6 +215,6 @@ def test_a_database_that_cannot_be_reached_is_503_not_500(settings: dict[str, An
 
 
 def test_a_json_body_sent_as_csv_gets_no_larger_limit(api: Api) -> None:
-    body = '{"message": "' + "x" * 100_000 + '"}'
+    body = '{"message": "' + "x" * JSON_LIMIT + '"}'
 
-    assert_error(api.post("/outages", data=body, content_type="text/csv"), 413, "64 KiB")
+    assert_error(api.post("/outages", data=body, content_type="text/csv"), 413, "4 MiB")

@@ -32,9 +32,9 @@ HOSTILE: list[Any] = [
 
 BODIES = {
     ("POST", "/outages"): (
-        {"message": "Down."},
+        {"message": "Down.", "scope": "all"},
         ["message", "caller_message", "subscriber_message", "caller_messages",
-         "subscriber_messages", "etr", "scope"],
+         "subscriber_messages", "etr", "scope", "force", "dry_run"],
     ),
     ("POST", "/subscribers"): (
         {"number": "+14155550100", "emails": ["a@x.example"]},

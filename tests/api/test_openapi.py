@@ -88,7 +88,7 @@ def test_real_answers_match_their_schemas(
     subscriber(number="+14155550100", region="us-west")
     sent = delivery(DeliveryState.FAILED)
     created = api.post(
-        "/outages", json={"message": "Down.", "caller_messages": {"es": "Caído."}}
+        "/outages", json={"message": "Down.", "caller_messages": {"es": "Caído."}, "scope": "all"}
     ).get_json()
     api.patch(f"/outages/{created['id']}", json={"state": "identified"})
 

@@ -21,7 +21,8 @@ def outage_count() -> int:
 
 
 def start(api: Api, **body: Any) -> dict[str, Any]:
-    response = api.post("/outages", json=body)
+    """Start an outage for everyone unless the body gives a scope."""
+    response = api.post("/outages", json={"scope": "all", **body})
     assert response.status_code == 201, response.text
     return dict(response.get_json())
 
@@ -56,7 +57,7 @@ def test_start_answers_201_with_the_outage_its_location_and_affected_count(
 @pytest.mark.parametrize(
     ("scope", "expected"),
     [
-        ({}, {"+14155550100", "+12125550142", "+33142685300"}),
+        ("all", {"+14155550100", "+12125550142", "+33142685300"}),
         ({"regions": ["us-west", "eu-west"]}, {"+14155550100", "+33142685300"}),
         ({"regions": ["us-west", "eu-west"], "plans": ["premium"]}, {"+33142685300"}),
         ({"numbers": ["+1 212-555-0142"]}, {"+12125550142"}),
@@ -72,7 +73,8 @@ def test_scope_selects_exactly_the_right_subscribers(
         subscriber(number="+33142685300", region="eu-west", plan="premium", emails=["c@x.example"]),
     ]
 
-    body = start(api, message="Down.", scope=scope)
+    forced = {} if expected else {"force": True}  # a scope matching nobody is refused without
+    body = start(api, message="Down.", scope=scope, **forced)
 
     outage = db.session.get(Outage, body["id"])
     assert outage is not None
@@ -106,7 +108,7 @@ def test_an_etr_without_an_offset_is_utc(api: Api) -> None:
 
 
 def test_the_same_idempotency_key_never_makes_a_second_outage(api: Api) -> None:
-    payload = {"message": "Down.", "scope": {"plans": ["basic"]}}
+    payload = {"message": "Down.", "scope": {"plans": ["basic"]}, "force": True}
     headers = {"Idempotency-Key": "0b7c5a8e-retry-1"}
 
     first = api.post("/outages", json=payload, headers=headers)
@@ -124,9 +126,10 @@ def test_the_same_idempotency_key_never_makes_a_second_outage(api: Api) -> None:
 
 def test_a_key_reused_for_a_different_body_is_refused(api: Api) -> None:
     headers = {"Idempotency-Key": "k-1"}
-    assert api.post("/outages", json={"message": "A"}, headers=headers).status_code == 201
+    first = api.post("/outages", json={"message": "A", "scope": "all"}, headers=headers)
+    assert first.status_code == 201
 
-    response = api.post("/outages", json={"message": "B"}, headers=headers)
+    response = api.post("/outages", json={"message": "B", "scope": "all"}, headers=headers)
 
     assert_error(response, 422, "Idempotency-Key", "different request")
     assert outage_count() == 1
@@ -222,7 +225,8 @@ def test_concurrent_requests_with_one_key_make_one_outage(api: Api) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     def post(_: int) -> Any:
-        return api.post("/outages", json={"message": "Down."}, headers={"Idempotency-Key": "race"})
+        body = {"message": "Down.", "scope": "all"}
+        return api.post("/outages", json=body, headers={"Idempotency-Key": "race"})
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         responses = list(pool.map(post, range(12)))

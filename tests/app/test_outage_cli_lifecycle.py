@@ -106,7 +106,7 @@ def _leading_ids(output: str) -> list[int]:
 
 
 def test_every_change_is_in_the_audit_log(cli: Invoke) -> None:
-    outage = start(cli, "--message", "M", "--region", "us-west")
+    outage = start(cli, "--message", "M", "--region", "us-west", "--force")
     assert cli("outage", "update", str(outage.id), "--state", "monitoring").exit_code == 0
     assert cli("outage", "update", str(outage.id), "--caller-message", "Now this.").exit_code == 0
     assert cli("outage", "resolve", str(outage.id)).exit_code == 0

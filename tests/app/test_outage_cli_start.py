@@ -22,7 +22,11 @@ def outage_count() -> int:
     return int(db.session.scalar(select(func.count()).select_from(Outage)) or 0)
 
 
-def test_start_prints_the_id_alone_first_and_the_outage_is_active(cli: Invoke) -> None:
+def test_start_prints_the_id_alone_first_and_the_outage_is_active(
+    cli: Invoke, subscriber: Any
+) -> None:
+    subscriber(number="+14155550100", region="us-west")
+
     result = cli("outage", "start", "--message", "Calls are down.", "--region", "us-west")
 
     assert result.exit_code == 0, result.output
@@ -41,7 +45,9 @@ def test_start_prints_the_id_alone_first_and_the_outage_is_active(cli: Invoke) -
 
 
 def test_separate_caller_and_subscriber_messages(cli: Invoke) -> None:
-    outage = start(cli, "--caller-message", "For callers.", "--subscriber-message", "For you.")
+    outage = start(
+        cli, "--caller-message", "For callers.", "--subscriber-message", "For you.", "--all"
+    )
 
     assert (outage.caller_message, outage.subscriber_message) == ("For callers.", "For you.")
 
@@ -90,11 +96,11 @@ def test_a_number_narrows_a_region(cli: Invoke, subscriber: Any) -> None:
     assert not outage.affects(other_in_region)
 
 
-def test_no_scope_option_means_everyone(cli: Invoke, subscriber: Any) -> None:
+def test_all_means_everyone(cli: Invoke, subscriber: Any) -> None:
     plain = subscriber(number="+14155550100")
     placed = subscriber(number="+12125550142", region="us-east", plan="premium")
 
-    outage = start(cli, "--message", "M")
+    outage = start(cli, "--message", "M", "--all")
 
     assert outage.covers_everyone
     assert outage.affects(plain)
@@ -125,7 +131,7 @@ def local_zone_not_utc() -> Iterator[None]:
     ids=["no offset is UTC", "Z", "offset"],
 )
 def test_eta(cli: Invoke, local_zone_not_utc: None, given: str, stored: datetime) -> None:
-    outage = start(cli, "--message", "M", "--eta", given)
+    outage = start(cli, "--message", "M", "--eta", given, "--all")
 
     assert outage.etr == stored
 
@@ -136,7 +142,7 @@ def test_eta(cli: Invoke, local_zone_not_utc: None, given: str, stored: datetime
     ids=["past", "malformed"],
 )
 def test_a_bad_eta_is_a_usage_error(cli: Invoke, eta: str, problem: str) -> None:
-    result = cli("outage", "start", "--message", "M", "--eta", eta)
+    result = cli("outage", "start", "--message", "M", "--eta", eta, "--all")
 
     assert_usage_error(result, "--eta", problem)
     assert outage_count() == 0
@@ -144,7 +150,14 @@ def test_a_bad_eta_is_a_usage_error(cli: Invoke, eta: str, problem: str) -> None
 
 def test_numbers_are_normalised(cli: Invoke) -> None:
     outage = start(
-        cli, "--message", "M", "--number", "+1 (415) 555-0100", "--number", "+33 1 42 68 53 00"
+        cli,
+        "--message",
+        "M",
+        "--number",
+        "+1 (415) 555-0100",
+        "--number",
+        "+33 1 42 68 53 00",
+        "--force",  # neither number is a subscriber's yet
     )
 
     assert sorted(outage.scope_numbers) == ["+14155550100", "+33142685300"]

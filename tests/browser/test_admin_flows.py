@@ -54,7 +54,11 @@ def test_start_a_scoped_outage_watching_the_count_then_resolve_it(
     page.get_by_role("link", name=re.compile("start an outage", re.I)).first.click()
     expect(page).to_have_url(re.compile(r"/admin/outages/new$"))
     count = page.locator("#affected")  # the live count (aria-live), updated as boxes are ticked
+    expect(count).to_contain_text("Choose whom this outage affects")
+    page.get_by_label("Every subscriber", exact=True).check()
     expect(count).to_contain_text("5 subscribers")
+    page.get_by_label("Every subscriber", exact=True).uncheck()
+    expect(count).to_contain_text("Choose regions, plans or numbers")
     page.get_by_label("north", exact=True).check()
     expect(count).to_contain_text("3 subscribers")
     page.get_by_label("south", exact=True).check()
