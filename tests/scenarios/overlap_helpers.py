@@ -20,12 +20,6 @@ RESOLVED = "Resolved: your phone service is back (calls you received meanwhile)"
 BACK_WORDS = ("working again", "restored", "service is back")
 
 
-def everyone(cli: Invoke) -> tuple[str, ...]:
-    """The options that start an outage for everyone (`--all` once the CLI asks for it)."""
-    usage = cli("outage", "start", "--help").output
-    return ("--all",) if "--all" in usage else ()
-
-
 def start(cli: Invoke, *args: str) -> int:
     """Start an outage through the CLI and wait for its notices; return its id."""
     result = cli("outage", "start", *args)

@@ -20,7 +20,6 @@ from tests.scenarios.overlap_helpers import (
     WEST,
     WEST_EMAIL,
     by_address,
-    everyone,
     plain,
     run,
     says_back,
@@ -38,7 +37,7 @@ def _alert_and_wide_outage(cli: Any, api: Api, subscriber: Any, smtp: SmtpSink) 
     west_alert = alert(labels={"region": "us-west"}, annotations={"summary": ALERT_SUMMARY})
     [opened] = deliver(api, west_alert)
     assert opened["outcome"] == "started"
-    wide = start(cli, *everyone(cli), "--message", "Our platform is down everywhere.")
+    wide = start(cli, "--all", "--message", "Our platform is down everywhere.")
     assert settle(60)
     smtp.clear()
     return int(opened["outage_id"]), wide

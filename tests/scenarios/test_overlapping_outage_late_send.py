@@ -30,7 +30,6 @@ from tests.scenarios.overlap_helpers import (
     RESOLVED,
     WEST,
     WEST_EMAIL,
-    everyone,
     plain,
     says_back,
 )
@@ -73,7 +72,7 @@ def test_an_outage_starting_before_a_deferred_resolution_is_sent_keeps_it_from_s
 ) -> None:
     subscriber(EAST, [EAST_EMAIL], region="us-east")
     cli = _cli(relayed)
-    wide = _outage(cli, "start", *everyone(cli), "--message", "Our platform is down everywhere.")
+    wide = _outage(cli, "start", "--all", "--message", "Our platform is down everywhere.")
     wait_until(lambda: len(relay.messages) == 1, 30)
     relay.clear()
     relay.deferring = True  # 451 for every recipient: the resolution waits for a retry
@@ -96,7 +95,7 @@ def test_a_deferred_resolution_overtaken_by_the_last_one_is_withdrawn(
     subscriber(WEST, [WEST_EMAIL], region="us-west")
     cli = _cli(relayed)
     west_only = _outage(cli, "start", "--region", "us-west", "--message", WEST_NEWS)
-    wide = _outage(cli, "start", *everyone(cli), "--message", "Our platform is down everywhere.")
+    wide = _outage(cli, "start", "--all", "--message", "Our platform is down everywhere.")
     wait_until(lambda: len(relay.messages) == 2, 30)
     relay.clear()
     relay.deferring = True
@@ -133,9 +132,7 @@ def test_a_paced_sms_resolution_names_the_outage_that_still_holds(
     with sms_setup(settings, media, sns) as sms:
         cli = _cli(sms.configure(BACKLINE_SMS_RATE=50))
         _outage(cli, "start", "--region", "us-west", "--message", WEST_NEWS)
-        wide = _outage(
-            cli, "start", *everyone(cli), "--message", "Our platform is down everywhere."
-        )
+        wide = _outage(cli, "start", "--all", "--message", "Our platform is down everywhere.")
 
         _outage(cli, "resolve", str(wide))
 

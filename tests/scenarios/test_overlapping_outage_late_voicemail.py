@@ -23,7 +23,6 @@ from tests.scenarios.overlap_helpers import (
     WEST,
     WEST_EMAIL,
     by_address,
-    everyone,
     plain,
     run,
     start,
@@ -54,7 +53,7 @@ def test_a_late_voicemail_belongs_to_the_outage_its_caller_heard(
     subscriber(WEST, [WEST_EMAIL], region="us-west")
     subscriber(EAST, [EAST_EMAIL], region="us-east")
     west_only = start(cli, "--region", "us-west", "--message", "West is down.")
-    wide = start(cli, *everyone(cli), "--message", "Everything is down.")
+    wide = start(cli, "--all", "--message", "Everything is down.")
     to_west = _unseen_call(twilio, WEST, "+12125550155")
     to_east = _unseen_call(twilio, EAST, "+12125550166")
     run(cli, "resolve", str(wide))

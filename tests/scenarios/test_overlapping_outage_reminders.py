@@ -16,7 +16,7 @@ from app.models import Outage, utcnow
 from app.reminders import remind_admins
 from tests.conftest import ADMIN_EMAIL
 from tests.helpers import wait_until
-from tests.scenarios.overlap_helpers import EAST, WEST, everyone, start
+from tests.scenarios.overlap_helpers import EAST, WEST, start
 from tests.support.smtp import SmtpSink
 
 
@@ -46,7 +46,7 @@ def test_reminders_say_which_outage_callers_hear_and_whom_a_resolve_leaves_out(
     subscriber(WEST, ["west@acme.example"], region="us-west")
     subscriber(EAST, ["east@acme.example"], region="us-east")
     west_only = start(cli, "--region", "us-west", "--message", "West is down.")
-    wide = start(cli, *everyone(cli), "--message", "Everything is down.")
+    wide = start(cli, "--all", "--message", "Everything is down.")
     smtp.clear()
     _age(west_only, 50)
     _age(wide, 45)  # updated after the us-west outage: callers in us-west hear it

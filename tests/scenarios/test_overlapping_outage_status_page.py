@@ -20,7 +20,6 @@ from tests.scenarios.overlap_helpers import (
     WEST,
     WEST_EMAIL,
     by_address,
-    everyone,
     plain,
     run,
     start,
@@ -54,7 +53,7 @@ def test_a_resolved_outage_does_not_read_as_restored_while_another_covers(
     subscriber(WEST, [WEST_EMAIL], region="us-west")
     subscriber(EAST, [EAST_EMAIL], region="us-east")
     start(cli, "--region", "us-west", "--message", WEST_NEWS)
-    wide = start(cli, *everyone(cli), "--message", "Our platform is down everywhere.")
+    wide = start(cli, "--all", "--message", "Our platform is down everywhere.")
     west_link, east_link = _status_link(smtp, WEST_EMAIL), _status_link(smtp, EAST_EMAIL)
 
     run(cli, "resolve", str(wide))
@@ -73,7 +72,7 @@ def test_an_unconfirmed_alert_keeps_the_page_from_saying_nothing_is_wrong(
 ) -> None:
     subscriber(WEST, [WEST_EMAIL], region="us-west")
     deliver(api, alert(labels={"region": "us-west"}, annotations={"summary": "SIP west fails."}))
-    wide = start(cli, *everyone(cli), "--message", "Our platform is down everywhere.")
+    wide = start(cli, "--all", "--message", "Our platform is down everywhere.")
     west_link = _status_link(smtp, WEST_EMAIL)
 
     run(cli, "resolve", str(wide))

@@ -23,7 +23,6 @@ from tests.scenarios.overlap_helpers import (
     WEST,
     WEST_EMAIL,
     by_address,
-    everyone,
     plain,
     run,
     says_back,
@@ -49,7 +48,7 @@ def test_resolving_the_wider_outage_says_back_only_where_no_other_outage_covers(
     subscriber("+12125550104", ["desk@acme.example"], region="us-east")
     west = ("--region", "us-west", "--subscriber-message", WEST_NEWS, "--caller-message", "Down.")
     start(cli, *west, "--eta", ETA)
-    wide = start(cli, *everyone(cli), "--message", "Our platform is down everywhere.")
+    wide = start(cli, "--all", "--message", "Our platform is down everywhere.")
     smtp.clear()
 
     run(cli, "resolve", str(wide))
@@ -78,7 +77,7 @@ def test_the_last_resolution_counts_every_call_of_the_time_in_outage_once(
     _cast(subscriber)
     west_only = start(cli, "--region", "us-west", "--message", WEST_NEWS)
     twilio.leave_voicemail(WEST, seconds=2, from_="+12125550111")  # under A alone
-    wide = start(cli, *everyone(cli), "--message", "Our platform is down everywhere.")
+    wide = start(cli, "--all", "--message", "Our platform is down everywhere.")
     twilio.leave_voicemail(WEST, seconds=2, from_="+12125550122")  # under both: callers hear B
     hung_up = twilio.call_params(WEST, from_="+12125550133")
     assert twilio.post("/ivr/voice", hung_up).status_code == 200
@@ -111,7 +110,7 @@ def test_callers_keep_hearing_the_outage_that_still_holds(
     _cast(subscriber)
     west = ("--region", "us-west", "--subscriber-message", WEST_NEWS)
     start(cli, *west, "--caller-message", "West lines are down.")
-    wide = start(cli, *everyone(cli), "--message", "All lines are down.")
+    wide = start(cli, "--all", "--message", "All lines are down.")
 
     def heard(number: str) -> list[str]:
         return said(parse(twilio.post("/ivr/voice", twilio.call_params(number))))
@@ -129,7 +128,7 @@ def test_the_report_of_the_wider_outage_never_says_back_to_those_still_covered(
 ) -> None:
     _cast(subscriber)
     start(cli, "--region", "us-west", "--message", WEST_NEWS)
-    wide = start(cli, *everyone(cli), "--message", "Our platform is down everywhere.")
+    wide = start(cli, "--all", "--message", "Our platform is down everywhere.")
     run(cli, "resolve", str(wide))
     smtp.clear()
     report = tmp_path / "report.md"
