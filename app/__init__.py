@@ -12,10 +12,10 @@ from dotenv import find_dotenv, load_dotenv
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .body_limits import init_body_limits, too_large
-from .config import check_settings, load_settings
-from .logging import configure_logging
-from .sessions import CookieSessions
+from app.core.config import check_settings, load_settings
+from app.core.logging import configure_logging
+from app.security.body_limits import init_body_limits, too_large
+from app.security.sessions import CookieSessions
 
 log = structlog.get_logger(__name__)
 
@@ -66,13 +66,12 @@ def _wants_json_logs(settings: Mapping[str, Any]) -> bool:
 
 
 def _init_extensions(app: Flask) -> None:
+    from app.core.extensions import csrf, db, jobs
+    from app.core.jobs import redis_connection
+    from app.resilience.snapshot import directory
     from forwarding.mailer import mailer_from_settings
     from forwarding.providers import fallback_from_url
     from voicemail.storage import storage_from_url
-
-    from .extensions import csrf, db, jobs
-    from .jobs import redis_connection
-    from .snapshot import directory
 
     redis_url = app.config.get("REDIS_URL")
     app.extensions["backline.redis"] = redis_connection(redis_url) if redis_url else None
@@ -88,15 +87,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
+    from app.health.views import bp as health_bp
+    from app.metrics import bp as metrics_bp
+    from app.status_page import bp as status_page_bp
     from forwarding.views import bp as forwarding_bp
     from ivr.views import bp as ivr_bp
     from voicemail.views import bp as voicemail_bp
-
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .health import bp as health_bp
-    from .metrics import bp as metrics_bp
-    from .status_page import bp as status_page_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(metrics_bp)
@@ -111,8 +109,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_request_hooks(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from .limits import init_limits
-    from .security_headers import init_security_headers
+    from app.security.headers import init_security_headers
+    from app.security.limits import init_limits
 
     @app.before_request
     def _fresh_log_context() -> None:

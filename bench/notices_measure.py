@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import MessageState, Notice, NoticeMessage
-from app.outages import Scope, start_outage
-from forwarding.notice_facts import load_facts
-from forwarding.notice_text import compose_email
+from app.outages.lifecycle import Scope, start_outage
+from app.outages.notices.facts import load_facts
+from app.outages.notices.text import compose_email
 
 from .notices_rig import address
 

@@ -25,7 +25,7 @@ from rq import Worker
 from sqlalchemy import insert, text
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Base, Subscriber
 
 ROOT = Path(__file__).resolve().parent.parent

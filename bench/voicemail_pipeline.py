@@ -21,10 +21,10 @@ from pathlib import Path
 from flask import Flask
 
 from app import create_app
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Call, Subscriber
-from app.simulator.audio import make_wav
-from app.simulator.media_server import MediaServer, Recording
+from app.twilio.simulator.audio import make_wav
+from app.twilio.simulator.media_server import MediaServer, Recording
 from voicemail.audio import MP3_BITRATE, ffmpeg_path
 
 from . import voicemail_rig as rig

@@ -21,11 +21,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
-from app import migrate
-from app.database import build_engine, normalise_database_url
-from app.jobs import redis_connection
+from app.core import migrate
+from app.core.database import build_engine, normalise_database_url
+from app.core.jobs import redis_connection
 from app.models import Base
-from app.simulator.media_server import MediaServer, MediaState
+from app.twilio.simulator.media_server import MediaServer, MediaState
 from tests.helpers import free_port
 from tests.support.smtp import SmtpSink
 

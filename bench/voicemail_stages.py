@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from flask import Flask
 from sqlalchemy import select
 
-from app.extensions import db, storage
+from app.core.extensions import db, storage
 from app.models import Voicemail
-from app.simulator.media_server import MediaServer, Recording
+from app.twilio.simulator.media_server import MediaServer, Recording
 from voicemail.audio import wav_to_mp3
 from voicemail.tasks import _download
 

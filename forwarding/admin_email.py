@@ -7,11 +7,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from app.extensions import mailer
+from app.core.extensions import mailer
+from app.core.mail import MailError
 from app.models import utcnow
-
-from .mailer import MailError
-from .providers import fallback
+from forwarding.providers import fallback
 
 
 def mail_domain(mail_from: str) -> str:

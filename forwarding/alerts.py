@@ -12,10 +12,9 @@ from email.utils import parseaddr
 import structlog
 from flask import current_app
 
+from app.core.mail import Mailer
 from app.models import Delivery
-
-from .admin_email import admin_message
-from .mailer import Mailer
+from forwarding.admin_email import admin_message
 
 log = structlog.get_logger(__name__)
 

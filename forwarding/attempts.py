@@ -14,10 +14,9 @@ from typing import cast
 import structlog
 from sqlalchemy import CursorResult, select, update
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.mail import MailError
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, utcnow
-
-from .mailer import MailError
 
 log = structlog.get_logger(__name__)
 

@@ -14,13 +14,12 @@ from secrets import token_hex
 import structlog
 from flask import current_app
 
-from app.alert_gate import claim_alert, release_alert
-from app.extensions import mailer
-from app.fallback_requests import FallbackCause, describe, trunk_recovery_url
-from app.jobs import job
-
-from .admin_email import admin_message
-from .mailer import MailError
+from app.core.extensions import mailer
+from app.core.jobs import job
+from app.core.mail import MailError
+from app.resilience.alert_gate import claim_alert, release_alert
+from app.twilio.fallback_requests import FallbackCause, describe, trunk_recovery_url
+from forwarding.admin_email import admin_message
 
 log = structlog.get_logger(__name__)
 

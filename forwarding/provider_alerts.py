@@ -13,16 +13,15 @@ import structlog
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.extensions import db, mailer
-from app.jobs import job
+from app.core.extensions import db, mailer
+from app.core.jobs import job
+from app.core.mail import Mailer, MailError
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState
-
-from .admin_email import admin_message
-from .alerts import one_line
-from .attempts import RETRY_CAP
-from .mailer import Mailer, MailError
-from .provider_health import provider_state
-from .providers import fallback
+from forwarding.admin_email import admin_message
+from forwarding.alerts import one_line
+from forwarding.attempts import RETRY_CAP
+from forwarding.provider_health import provider_state
+from forwarding.providers import fallback
 
 log = structlog.get_logger(__name__)
 

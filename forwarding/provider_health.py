@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.orm import aliased
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, utcnow
 
 log = structlog.get_logger(__name__)

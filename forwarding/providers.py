@@ -17,14 +17,14 @@ import structlog
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.config import ConfigError
-from app.extensions import db, mailer
+from app.core.config import ConfigError
+from app.core.extensions import db, mailer
+from app.core.mail import Mailer
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, utcnow
-
-from .attempts import RETRY_CAP
-from .mailer import Mailer, SmtpMailer
-from .provider_health import provider_state
-from .ses import SesMailer
+from forwarding.attempts import RETRY_CAP
+from forwarding.mailer import SmtpMailer
+from forwarding.provider_health import provider_state
+from forwarding.ses import SesMailer
 
 log = structlog.get_logger(__name__)
 

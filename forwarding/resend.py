@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from app.extensions import jobs
+from app.core.extensions import jobs
 from app.models import OWED_STATES, Delivery, DeliveryState, Voicemail, VoicemailStatus
 
 FAILED_STATES = (DeliveryState.FAILED, DeliveryState.BOUNCED)
@@ -74,7 +74,7 @@ def make_resend(session: Session, original: Delivery, address: str | None = None
 
 def queue_resends(resends: Sequence[Delivery]) -> None:
     """Queue the send job of each resend; call after the commit that stored them."""
-    from .tasks import send_voicemail_email
+    from forwarding.tasks import send_voicemail_email
 
     for resend in resends:
         jobs.enqueue(send_voicemail_email, resend.id)

@@ -14,9 +14,8 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
-from app.aws import quick_client
-
-from .mailer import Envelope, MailError, PermanentMailError
+from app.core.aws import quick_client
+from app.core.mail import Envelope, MailError, PermanentMailError
 
 # Refusals of this message or recipient: sending it again, through SES, will not help.
 PERMANENT_ERRORS = {"MessageRejected", "InvalidParameterValue", "MailFromDomainNotVerified"}

@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Delivery, DeliveryState
 
 log = structlog.get_logger(__name__)

@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from app.aws import quick_client
-from app.config import ConfigError, uses_development_twilio
-from app.twilio_rest import TwilioApiError, TwilioRest, twilio_rest
-from app.twilio_signature import public_url
+from app.core.aws import quick_client
+from app.core.config import ConfigError, uses_development_twilio
+from app.core.urls import public_url
+from app.twilio.rest import TwilioApiError, TwilioRest, twilio_rest
 
 STATUS_PATH = "/forwarding/sms-status"
 # Twilio's magic test sender, which Twilio's test credentials accept; the stand-in accepts any.
@@ -200,7 +200,7 @@ def providers_from_config(config: Mapping[str, Any]) -> list[SmsSender]:
     if uses_development_twilio(config) and not (
         sender or config.get("TWILIO_MESSAGING_SERVICE_SID")
     ):
-        from .sms_outbox import OutboxSms
+        from forwarding.sms_outbox import OutboxSms
 
         providers.append(OutboxSms(Path(config["BACKLINE_SMS_OUTBOX"])))
     has_twilio = config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")

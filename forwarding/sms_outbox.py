@@ -12,8 +12,7 @@ import threading
 from pathlib import Path
 
 from app.models import utcnow
-
-from .sms import SmsProviderError
+from forwarding.sms import SmsProviderError
 
 
 class OutboxSms:

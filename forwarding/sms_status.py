@@ -20,22 +20,21 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.circuit import DatabaseUnavailable
-from app.extensions import db
+from app.core.circuit import DatabaseUnavailable
+from app.core.extensions import db
 from app.models import MessageState, NoticeMessage
-from app.pending_jobs import queue_or_keep
-from app.twilio_form import is_sid, whole_number
-from app.twilio_signature import twilio_only
-
-from .sms import TWILIO_OPTED_OUT, TWILIO_RECIPIENT_ERRORS, TwilioSms
-from .sms_delivery import (
+from app.resilience.pending_jobs import queue_or_keep
+from app.twilio.form import is_sid, whole_number
+from app.twilio.signature import twilio_only
+from forwarding.sms import TWILIO_OPTED_OUT, TWILIO_RECIPIENT_ERRORS, TwilioSms
+from forwarding.sms_delivery import (
     compare_and_set,
     fallback_providers,
     mark_for_fallback,
     record_opt_out,
     resend_sms_on_fallback,
 )
-from .views import bp
+from forwarding.views import bp
 
 log = structlog.get_logger(__name__)
 

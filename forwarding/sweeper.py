@@ -14,11 +14,10 @@ import structlog
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Delivery, DeliveryAttempt, DeliveryState, utcnow
-
-from .attempts import LEASE, RETRY_CAP
-from .tasks import send_voicemail_email
+from forwarding.attempts import LEASE, RETRY_CAP
+from forwarding.tasks import send_voicemail_email
 
 log = structlog.get_logger(__name__)
 

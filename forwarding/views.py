@@ -15,10 +15,9 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.pending_jobs import queue_or_keep
-
-from .ses_events import SesEventMalformed, apply_ses_event
-from .sns import (
+from app.resilience.pending_jobs import queue_or_keep
+from forwarding.ses_events import SesEventMalformed, apply_ses_event
+from forwarding.sns import (
     AWS_SNS_ORIGIN,
     FETCH_TIMEOUT,
     MESSAGE_TYPES,
@@ -28,7 +27,7 @@ from .sns import (
     is_sns_url,
     verify,
 )
-from .tasks import alert_admins
+from forwarding.tasks import alert_admins
 
 bp = Blueprint("forwarding", __name__, url_prefix="/forwarding")
 log = structlog.get_logger(__name__)
@@ -119,4 +118,4 @@ def _notification(message: dict[str, Any]) -> ResponseReturnValue:
     return jsonify(status="applied", bounced=bounced)
 
 
-from . import sms_status  # noqa: E402, F401  (its route lives on this blueprint)
+from forwarding import sms_status  # noqa: E402, F401  (its route lives on this blueprint)

@@ -12,12 +12,11 @@ from email.message import EmailMessage
 import structlog
 from flask import current_app
 
-from app.extensions import db, mailer
-from app.jobs import job
+from app.core.extensions import db, mailer
+from app.core.jobs import job
+from app.core.phone import display
 from app.models import Subscriber, Voicemail, VoicemailStatus
-from app.phone import display
-
-from .admin_email import admin_message
+from forwarding.admin_email import admin_message
 
 log = structlog.get_logger(__name__)
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from app.core.phone import display, last_four
 from app.models import Delivery, Outage, Subscriber, Voicemail
-from app.phone import display, last_four
 
 
 @dataclass(frozen=True)

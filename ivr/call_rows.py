@@ -19,8 +19,8 @@ import structlog
 from sqlalchemy import Executable, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.database import current_engine, insert_on_conflict
-from app.db_bounds import timed_out
+from app.core.database import current_engine, insert_on_conflict
+from app.core.db_bounds import timed_out
 from app.models import Call, utcnow
 
 log = structlog.get_logger(__name__)

@@ -16,15 +16,14 @@ from redis import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.circuit import DatabaseUnavailable
-from app.extensions import db, redis_client
+from app.core.circuit import DatabaseUnavailable
+from app.core.extensions import db, redis_client
+from app.core.phone import normalise_or_none
 from app.models import Base, Call, PrimaryFailure, utcnow
-from app.pending import NothingKept, handles, keep
-from app.phone import normalise_or_none
-from app.snapshot import directory
-from app.snapshot_types import SubscriberEntry
-
-from .call_rows import upsert_call
+from app.resilience.pending import NothingKept, handles, keep
+from app.resilience.snapshot import directory
+from app.resilience.snapshot_types import SubscriberEntry
+from ivr.call_rows import upsert_call
 
 log = structlog.get_logger(__name__)
 

@@ -8,13 +8,12 @@ import structlog
 from flask import Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.snapshot import directory
-from app.snapshot_types import OutageEntry, SubscriberEntry, outage_heard
-from app.twilio_form import is_sid
-
-from .calls import find_subscriber
-from .twiml import Caller
-from .wording import SUPPORTED_LANGUAGES
+from app.resilience.snapshot import directory
+from app.resilience.snapshot_types import OutageEntry, SubscriberEntry, outage_heard
+from app.twilio.form import is_sid
+from ivr.calls import find_subscriber
+from ivr.twiml import Caller
+from ivr.wording import SUPPORTED_LANGUAGES
 
 
 @dataclass(frozen=True)

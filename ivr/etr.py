@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .wording import say
+from ivr.wording import say
 
 MINUTE = 60
 HOUR = 60 * MINUTE

@@ -14,11 +14,11 @@ from typing import Any
 import structlog
 from flask import current_app
 
-from app.circuit import DatabaseUnavailable
-from app.extensions import jobs
-from app.fallback_requests import FallbackCause
-from app.local_marks import LocalMarks
-from app.pending import NothingKept, handles, keep
+from app.core.circuit import DatabaseUnavailable
+from app.core.extensions import jobs
+from app.core.local_marks import LocalMarks
+from app.resilience.pending import NothingKept, handles, keep
+from app.twilio.fallback_requests import FallbackCause
 from forwarding.fallback_alerts import alert_fallback_not_counted
 
 log = structlog.get_logger(__name__)

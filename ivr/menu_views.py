@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from flask import Response, abort, request
 
+from app.core.phone import normalise_or_none
 from app.models import utcnow
-from app.phone import normalise_or_none
-from app.snapshot import directory
-from app.twilio_form import whole_number
-from app.twilio_signature import twilio_only
-
-from . import twiml
-from .calls import backup_was_accepted, mark_backup_accepted, note_call
-from .context import call_context, call_sid, language_of
-from .context import twiml as as_twiml
-from .views import bp
-from .wording import say
+from app.resilience.snapshot import directory
+from app.twilio.form import whole_number
+from app.twilio.signature import twilio_only
+from ivr import twiml
+from ivr.calls import backup_was_accepted, mark_backup_accepted, note_call
+from ivr.context import call_context, call_sid, language_of
+from ivr.context import twiml as as_twiml
+from ivr.views import bp
+from ivr.wording import say
 
 MAX_CHOICE = 8  # the menu gathers one key; longer Digits are junk, kept short on the call row
 

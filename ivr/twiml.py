@@ -14,13 +14,12 @@ from urllib.parse import urlencode
 from flask import current_app
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from app.phone import display
-from app.snapshot_types import OutageEntry, SubscriberEntry
-from app.twilio_signature import public_url
+from app.core.phone import display
+from app.core.urls import public_url
+from app.resilience.snapshot_types import OutageEntry, SubscriberEntry
+from ivr.etr import spoken_etr
+from ivr.wording import say, speech_language
 from voicemail.transcription import transcribes
-
-from .etr import spoken_etr
-from .wording import say, speech_language
 
 MAX_MENU_VISITS = 3  # the first menu and at most two repeats
 SCREEN_TIMEOUT_S = 8

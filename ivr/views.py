@@ -6,19 +6,18 @@ import structlog
 from flask import Blueprint, Response, g, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.fallback_requests import SOURCE_PARAMETER, FallbackCause, classify
-from app.fallback_requests import error_code as twilio_error_code
+from app.core.phone import last_four
 from app.models import utcnow
-from app.phone import last_four
-from app.twilio_form import whole_number
-from app.twilio_signature import twilio_only
-
-from . import twiml
-from .calls import note_call, note_primary_failure
-from .context import CallContext, call_context, call_sid
-from .context import twiml as as_twiml
-from .fallback_report import report_not_counted
-from .wording import say
+from app.twilio.fallback_requests import SOURCE_PARAMETER, FallbackCause, classify
+from app.twilio.fallback_requests import error_code as twilio_error_code
+from app.twilio.form import whole_number
+from app.twilio.signature import twilio_only
+from ivr import twiml
+from ivr.calls import note_call, note_primary_failure
+from ivr.context import CallContext, call_context, call_sid
+from ivr.context import twiml as as_twiml
+from ivr.fallback_report import report_not_counted
+from ivr.wording import say
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 log = structlog.get_logger(__name__)
@@ -150,4 +149,4 @@ def _sip_code() -> int | None:
     return whole_number(request.form.get("DialSipResponseCode"), maximum=MAX_SIP_CODE)
 
 
-from . import menu_views  # noqa: E402, F401  (the menu's routes live on this blueprint)
+from ivr import menu_views  # noqa: E402, F401  (the menu's routes live on this blueprint)

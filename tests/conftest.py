@@ -32,15 +32,16 @@ from flask.cli import ScriptInfo
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from app import create_app, migrate
+from app import create_app
 from app.cli import main
-from app.database import build_engine
-from app.extensions import db, jobs
+from app.core import migrate
+from app.core.database import build_engine
+from app.core.extensions import db, jobs
 from app.models import Base, Outage, Subscriber
-from app.outages import Scope, start_outage
-from app.simulator.media_server import MediaServer, MediaState
-from app.simulator.messages_api import SmsScript
-from app.snapshot import directory
+from app.outages.lifecycle import Scope, start_outage
+from app.resilience.snapshot import directory
+from app.twilio.simulator.media_server import MediaServer, MediaState
+from app.twilio.simulator.messages_api import SmsScript
 from tests.helpers import free_port, settings_env
 from tests.support.app_state import dispose_engines, empty_redis_state, empty_tables, settle
 from tests.support.aws import S3Server, SesServer, SnsServer, dummy_aws_credentials
@@ -119,7 +120,7 @@ def worker_process(
     if not REDIS_URL:
         yield None
         return
-    from app.jobs import redis_connection
+    from app.core.jobs import redis_connection
 
     connection = redis_connection(REDIS_URL)
     for key in connection.scan_iter("rq:*"):

@@ -22,10 +22,10 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AlertRecord, Outage, OutageEvent, OutageState
-from app.outages import affected_subscribers
-from app.tokens import create_token
+from app.outages.lifecycle import affected_subscribers
+from app.security.tokens import create_token
 from tests.helpers import free_port, require_program, wait_until
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.simulator.player import CallPlayer
-from app.simulator.signed_client import SignedClient
+from app.twilio.simulator.player import CallPlayer
+from app.twilio.simulator.signed_client import SignedClient
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, SmtpSink
 from tests.helpers import free_port, mp3_attachment, mp3_duration
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from app.config import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN
-from app.simulator.signed_client import SignedClient
+from app.core.config import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN
+from app.twilio.simulator.signed_client import SignedClient
 from tests.helpers import free_port, mp3_attachment, mp3_duration, parse_email, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.detector import check_primary
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Call, Delivery, Outage, PrimaryFailure, Voicemail
+from app.outages.detector import check_primary
 from tests.conftest import SmtpSink
 from tests.support.twilio import TwilioHelper
 from tests.twiml import parse

@@ -14,10 +14,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Voicemail, VoicemailStatus
-from app.simulator.audio import make_wav
-from app.simulator.media_server import MediaServer, MediaState, Recording
+from app.twilio.simulator.audio import make_wav
+from app.twilio.simulator.media_server import MediaServer, MediaState, Recording
 from tests.conftest import ACCOUNT_SID, ADMIN_EMAIL, AUTH_TOKEN, PUBLIC_URL, SmtpSink
 from tests.helpers import wait_until
 from tests.twiml import parse

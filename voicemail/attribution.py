@@ -18,11 +18,11 @@ import structlog
 from flask import current_app
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.phone import normalise_or_none
 from app.models import Call, Subscriber, Voicemail
-from app.outages import outage_at
-from app.phone import normalise_or_none
-from app.twilio_rest import TwilioApiError, twilio_rest
+from app.outages.lifecycle import outage_at
+from app.twilio.rest import TwilioApiError, twilio_rest
 
 log = structlog.get_logger(__name__)
 

@@ -12,10 +12,10 @@ import wave
 import structlog
 from flask import current_app
 
-from app.extensions import db, storage
-from app.jobs import job
+from app.core.extensions import db, storage
+from app.core.jobs import job
 from app.models import Voicemail, utcnow
-from app.twilio_rest import TwilioApiError, twilio_rest
+from app.twilio.rest import TwilioApiError, twilio_rest
 
 log = structlog.get_logger(__name__)
 TOLERANCE_MS = 50

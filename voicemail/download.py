@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from app.twilio_form import is_sid
+from app.twilio.form import is_sid
 
 MAX_REDIRECTS = 5
 TIMEOUT = (5, 30)  # connect, read (seconds)

@@ -15,9 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Call, Voicemail, VoicemailStatus, utcnow
-from app.twilio_form import twilio_time, whole_number
-
-from . import transcription
+from app.twilio.form import twilio_time, whole_number
+from voicemail import transcription
 
 COMPLETED = "completed"
 NOT_RECORDED = {

@@ -14,13 +14,12 @@ import structlog
 from flask import Response, current_app, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from app.circuit import DatabaseUnavailable
-from app.extensions import db, storage
+from app.core.circuit import DatabaseUnavailable
+from app.core.extensions import db, storage
+from app.core.storage import ObjectNotFound, StorageError
+from app.core.urls import public_url
 from app.models import Voicemail, VoicemailStatus
-from app.twilio_signature import public_url
-
-from .storage import ObjectNotFound, StorageError
-from .views import bp
+from voicemail.views import bp
 
 log = structlog.get_logger(__name__)
 

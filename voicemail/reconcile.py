@@ -13,13 +13,12 @@ import structlog
 from flask import current_app
 from sqlalchemy import select
 
-from app.config import uses_development_twilio
-from app.extensions import db
+from app.core.config import uses_development_twilio
+from app.core.extensions import db
 from app.models import Voicemail, utcnow
 from app.models.job_state import JobState
-from app.twilio_rest import twilio_rest
-
-from .views import accept_callback
+from app.twilio.rest import twilio_rest
+from voicemail.views import accept_callback
 
 log = structlog.get_logger(__name__)
 

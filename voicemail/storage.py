@@ -5,34 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-
-class StorageError(RuntimeError):
-    """The storage backend could not keep or return an object."""
-
-
-class ObjectNotFound(StorageError):
-    """There is no object under that key (never stored, or deleted)."""
-
-
-class Storage(Protocol):
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-
-    def get(self, key: str) -> bytes:
-        """The object's bytes; ObjectNotFound when there is none."""
-        ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def list(self, prefix: str) -> list[str]:
-        """Keys in the folder `prefix` (and below it), sorted."""
-        ...
-
-    def delete(self, key: str) -> None:
-        """Remove every copy of the object; a missing one is not an error."""
-        ...
+from app.core.storage import ObjectNotFound, Storage, StorageError
 
 
 class LocalStorage:
@@ -92,7 +67,7 @@ def storage_from_url(url: str) -> Storage:
     if parts.scheme == "s3":
         if not parts.netloc:
             raise ValueError(f"STORAGE_URL {url!r} names no bucket; write s3://bucket/prefix")
-        from .storage_s3 import S3Storage  # boto3 is imported only by those who use S3
+        from voicemail.storage_s3 import S3Storage  # boto3 is imported only by those who use S3
 
         return S3Storage(parts.netloc, unquote(parts.path))
     raise ValueError(

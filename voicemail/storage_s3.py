@@ -16,7 +16,7 @@ from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .storage import ObjectNotFound, StorageError
+from app.core.storage import ObjectNotFound, StorageError
 
 # A sick S3 must fail the job within seconds (rq retries it later), never hold a worker.
 CLIENT_CONFIG = Config(

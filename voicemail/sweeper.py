@@ -12,10 +12,9 @@ import structlog
 from flask import current_app
 from sqlalchemy import select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Voicemail, VoicemailStatus, utcnow
-
-from .tasks import process_voicemail
+from voicemail.tasks import process_voicemail
 
 log = structlog.get_logger(__name__)
 

@@ -8,14 +8,13 @@ import structlog
 from flask import current_app
 from sqlalchemy import update
 
-from app.extensions import db, jobs, storage
-from app.jobs import job
+from app.core.extensions import db, jobs, storage
+from app.core.jobs import job
 from app.models import OWED_STATES, Delivery, Subscriber, Voicemail, VoicemailStatus, utcnow
-
-from . import transcription
-from .attribution import attribute_unknown_call
-from .audio import AudioError, wav_to_mp3
-from .download import (
+from voicemail import transcription
+from voicemail.attribution import attribute_unknown_call
+from voicemail.audio import AudioError, wav_to_mp3
+from voicemail.download import (
     DownloadError,
     DownloadPolicy,
     RecordingRejected,
@@ -87,7 +86,7 @@ def _fetch_and_store(voicemail: Voicemail) -> None:
     session.commit()
     log.info("voicemail stored", voicemail_id=voicemail.id, duration_ms=converted.duration_ms)
     if current_app.config["BACKLINE_DELETE_FROM_TWILIO"]:
-        from .cleanup import delete_from_twilio
+        from voicemail.cleanup import delete_from_twilio
 
         jobs.enqueue(delete_from_twilio, voicemail.id)
 

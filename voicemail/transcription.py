@@ -14,10 +14,10 @@ import structlog
 from flask import current_app
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import JobState, Voicemail, utcnow
-from app.pending import handles
-from app.pending_jobs import queue_or_keep
+from app.resilience.pending import handles
+from app.resilience.pending_jobs import queue_or_keep
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +80,6 @@ def store_transcription(payload: dict[str, Any]) -> None:
     voicemail.transcription_text = (payload.get("TranscriptionText") or "").strip() or None
     session.commit()
     log.info("transcript received", status=voicemail.transcription_status)
-    from .tasks import process_voicemail
+    from voicemail.tasks import process_voicemail
 
     queue_or_keep(process_voicemail, voicemail.id)  # stops the emails' wait

@@ -8,18 +8,17 @@ from typing import Any
 import structlog
 from flask import Blueprint, Response, abort, current_app, g, request
 
-from app.circuit import DatabaseUnavailable
-from app.extensions import db
+from app.core.circuit import DatabaseUnavailable
+from app.core.extensions import db
 from app.models import VoicemailStatus, utcnow
-from app.pending import handles, keep
-from app.pending_jobs import queue_or_keep
-from app.twilio_form import is_sid, same_sid
-from app.twilio_signature import twilio_only
+from app.resilience.pending import handles, keep
+from app.resilience.pending_jobs import queue_or_keep
+from app.twilio.form import is_sid, same_sid
+from app.twilio.signature import twilio_only
 from forwarding.voicemail_alerts import alert_voicemail_failed
-
-from . import transcription
-from .intake import COMPLETED, NOT_RECORDED, store_callback
-from .tasks import process_voicemail
+from voicemail import transcription
+from voicemail.intake import COMPLETED, NOT_RECORDED, store_callback
+from voicemail.tasks import process_voicemail
 
 bp = Blueprint("voicemail", __name__, url_prefix="/voicemail")
 log = structlog.get_logger(__name__)
@@ -131,4 +130,4 @@ def _validate() -> None:
 
 
 # Imported last: it adds the listen-link route to `bp`.
-from . import listen  # noqa: E402, F401
+from voicemail import listen  # noqa: E402, F401

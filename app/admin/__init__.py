@@ -12,7 +12,7 @@ def _protect_forms() -> None:
     """Every state-changing admin request carries the session's CSRF token (400 otherwise)."""
     from flask import g, request
 
-    from app.extensions import csrf
+    from app.core.extensions import csrf
 
     g.pop("csrf_token", None)  # Flask-WTF caches it on `g`, which may span requests (tests)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -21,12 +21,12 @@ def _protect_forms() -> None:
 
 @bp.app_context_processor  # app-wide: the error page of an unknown /admin URL uses it too
 def _admin_helpers() -> dict[str, object]:
-    from .auth import current_admin
+    from app.admin.auth import current_admin
 
     return {"current_admin": current_admin}
 
 
-from . import (  # noqa: E402,F401  (routes register on import)
+from app.admin import (  # noqa: E402,F401  (routes register on import)
     dashboard,
     delivery_views,
     login_views,

@@ -7,9 +7,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.admin import passwords, throttle
 from app.models import AdminUser
-
-from . import passwords, throttle
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

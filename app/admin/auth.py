@@ -15,7 +15,7 @@ from flask import redirect, request, session, url_for
 from sqlalchemy import update
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AdminUser
 
 P = ParamSpec("P")

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from flask import render_template
 
-from app.extensions import db
+from app.admin import bp
+from app.admin.auth import login_required
+from app.admin.chart import activity_chart
+from app.admin.dashboard_stats import active_notice_progress, live_counters, primary_status
+from app.admin.heartbeats import heartbeats
+from app.core.extensions import db
 from app.models import utcnow
-from app.outages import active_outages
-
-from . import bp
-from .auth import login_required
-from .chart import activity_chart
-from .dashboard_stats import active_notice_progress, live_counters, primary_status
-from .heartbeats import heartbeats
+from app.outages.lifecycle import active_outages
 
 
 @bp.get("/")

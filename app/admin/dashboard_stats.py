@@ -16,8 +16,6 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.detector import MEMORY_KEY
-from app.detector_probe import failures_since
 from app.models import (
     Call,
     Delivery,
@@ -28,7 +26,9 @@ from app.models import (
     Outage,
     Voicemail,
 )
-from app.notice_progress import outage_progress
+from app.outages.detector import MEMORY_KEY
+from app.outages.detector_probe import failures_since
+from app.outages.notices.progress import outage_progress
 
 IVR_OUTCOMES = ("ivr", "voicemail", "backup")
 IVR_WINDOW = timedelta(hours=1)  # a call with no end after this long lost its status callback

@@ -10,9 +10,13 @@ from sqlalchemy import Row, case, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.admin import bp
+from app.admin.auth import login_required
+from app.admin.forms import ActionForm
+from app.admin.listing import AnySelect, fetch_page, page_number, valid_id
+from app.core.extensions import db
 from app.models import Delivery, MessageState, Notice, NoticeMessage
-from forwarding.notice_retry import (
+from app.outages.notices.retry import (
     NoSuchNoticeMessage,
     NoticeRetryRefused,
     failed_count,
@@ -29,11 +33,6 @@ from forwarding.resend import (
     retryable,
     unretried_failures,
 )
-
-from . import bp
-from .auth import login_required
-from .forms import ActionForm
-from .listing import AnySelect, fetch_page, page_number, valid_id
 
 TABS = ("emails", "notices")
 

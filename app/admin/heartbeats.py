@@ -10,8 +10,8 @@ import structlog
 from flask import current_app
 from redis import RedisError
 
-from app.extensions import redis_client
-from app.periodic import HEARTBEATS_KEY, PERIODIC_JOBS
+from app.core.extensions import redis_client
+from app.core.scheduler import HEARTBEATS_KEY, PERIODIC_JOBS
 
 log = structlog.get_logger(__name__)
 

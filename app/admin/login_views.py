@@ -9,12 +9,11 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.admin import bp, passwords, throttle
+from app.admin.auth import current_admin, log_in, log_out
+from app.admin.forms import ActionForm, LoginForm
+from app.core.extensions import db
 from app.models import AdminUser, utcnow
-
-from . import bp, passwords, throttle
-from .auth import current_admin, log_in, log_out
-from .forms import ActionForm, LoginForm
 
 log = structlog.get_logger(__name__)
 

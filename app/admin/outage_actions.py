@@ -11,14 +11,19 @@ from typing import Any
 
 from flask import flash
 
-from app.extensions import db
+from app.admin import bp
+from app.admin.auth import login_required
+from app.admin.outage_forms import ReportForm, UpdateOutageForm
+from app.admin.outage_views import admin_actor, outage_or_404, outage_page, redirect_to
+from app.core.extensions import db
 from app.models import Outage
-from app.outages import OutageError, confirm_outage, publish_report, resolve_outage, update_outage
-
-from . import bp
-from .auth import login_required
-from .outage_forms import ReportForm, UpdateOutageForm
-from .outage_views import admin_actor, outage_or_404, outage_page, redirect_to
+from app.outages.lifecycle import (
+    OutageError,
+    confirm_outage,
+    publish_report,
+    resolve_outage,
+    update_outage,
+)
 
 
 def _refused(outage: Outage, exc: OutageError, **forms: Any) -> tuple[str, int]:

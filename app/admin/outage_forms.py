@@ -23,9 +23,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 
 from app.api.fields import MESSAGE_LIMIT
+from app.core.phone import InvalidNumber, normalise
 from app.models import ACTIVE_STATES
-from app.outages import REPORT_MAX_CHARS, Scope
-from app.phone import InvalidNumber, normalise
+from app.outages.lifecycle import REPORT_MAX_CHARS, Scope
 
 MAX_SCOPE_NUMBERS = 1000
 TIME_EXAMPLE = "2026-11-22T18:30"

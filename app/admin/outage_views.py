@@ -18,17 +18,10 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.extensions import db
-from app.models import Outage, OutageState, Subscriber
-from app.notice_progress import outage_progress
-from app.outages import Scope, active_outages, affected_count, start_outage
-from app.phone import display
-from app.scope_rules import existing_values, nobody_matches, scope_count
-
-from . import bp
-from .auth import current_admin, login_required
-from .forms import ActionForm
-from .outage_forms import (
+from app.admin import bp
+from app.admin.auth import current_admin, login_required
+from app.admin.forms import ActionForm
+from app.admin.outage_forms import (
     ALL_AND_SCOPE,
     NO_SCOPE,
     ReportForm,
@@ -36,7 +29,13 @@ from .outage_forms import (
     UpdateOutageForm,
     parse_numbers,
 )
-from .outage_scope import scope_summary
+from app.admin.outage_scope import scope_summary
+from app.core.extensions import db
+from app.core.phone import display
+from app.models import Outage, OutageState, Subscriber
+from app.outages.lifecycle import Scope, active_outages, affected_count, start_outage
+from app.outages.notices.progress import outage_progress
+from app.outages.scope_rules import existing_values, nobody_matches, scope_count
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
@@ -181,4 +180,4 @@ def redirect_to(outage: Outage) -> Response:
     return redirect(url_for("admin.outage", outage_id=outage.id), 303)
 
 
-from . import outage_actions  # noqa: E402,F401  (its routes belong to these pages)
+from app.admin import outage_actions  # noqa: E402,F401  (its routes belong to these pages)

@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, SelectField, StringField, TextAreaField, ValidationError
 
+from app.core.phone import InvalidNumber, normalise
 from app.models import Subscriber
-from app.phone import InvalidNumber, normalise
-from app.subscriber_rules import (
+from app.subscribers.rules import (
     email_problem,
     language_problem,
     length_problem,

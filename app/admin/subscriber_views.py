@@ -12,18 +12,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from app.admin import bp
+from app.admin.auth import current_admin, login_required
+from app.admin.forms import ActionForm
+from app.admin.subscriber_forms import SubscriberForm, subscriber_data
 from app.api.payload import MAX_ID, MAX_PAGE
-from app.extensions import db
+from app.core.extensions import db
+from app.core.phone import display
 from app.models import Subscriber
-from app.phone import display
-from app.subscriber_rules import time_zones
-from app.subscribers import delete_subscriber as delete_keeping_calls
-from app.subscribers import number_conflicts, search, search_problem
-
-from . import bp
-from .auth import current_admin, login_required
-from .forms import ActionForm
-from .subscriber_forms import SubscriberForm, subscriber_data
+from app.subscribers.records import delete_subscriber as delete_keeping_calls
+from app.subscribers.records import number_conflicts, search, search_problem
+from app.subscribers.rules import time_zones
 
 log = structlog.get_logger(__name__)
 

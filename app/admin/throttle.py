@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, or_, select
 
-from app.database import insert_on_conflict
-from app.extensions import db
+from app.core.database import insert_on_conflict
+from app.core.extensions import db
 from app.models import LoginThrottle, utcnow
 
 FREE_FAILURES = 3

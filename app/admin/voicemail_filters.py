@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.admin.listing import AnySelect, parse_id
+from app.core.phone import InvalidNumber, normalise
 from app.models import Subscriber, Voicemail, VoicemailStatus
-from app.phone import InvalidNumber, normalise
-
-from .listing import AnySelect, parse_id
 
 STATUSES = [status.value for status in VoicemailStatus]
 MAX_TEXT = 64

@@ -9,18 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.admin import bp
+from app.admin.auth import login_required
+from app.admin.forms import ActionForm
+from app.admin.listing import fetch_page, page_number, valid_id
+from app.admin.voicemail_filters import STATUSES, read_filters
+from app.admin.voicemail_resend import resend_voicemail
+from app.core.extensions import db
+from app.core.phone import display
 from app.models import Subscriber, Voicemail, VoicemailStatus
-from app.phone import display
 from forwarding.resend import ResendRefused, queue_resends
 from voicemail.listen import listen_url
-
-from . import bp
-from .auth import login_required
-from .forms import ActionForm
-from .listing import fetch_page, page_number, valid_id
-from .voicemail_filters import STATUSES, read_filters
-from .voicemail_resend import resend_voicemail
 
 PLAYABLE = (VoicemailStatus.STORED, VoicemailStatus.HELD)
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import errors
-from .auth import require_token
+from app.api import errors
+from app.api.auth import require_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(require_token)
 errors.register(bp)
 
 # The route modules add their views to `bp`; import them after it exists.
-from . import alerts, deliveries, openapi, outages, subscribers, voicemails  # noqa: E402
+from app.api import alerts, deliveries, openapi, outages, subscribers, voicemails  # noqa: E402
 
 __all__ = ["alerts", "bp", "deliveries", "openapi", "outages", "subscribers", "voicemails"]

@@ -14,12 +14,11 @@ from typing import Any
 from flask import Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.alertmanager import FIRING, RESOLVED, Alert, Notification, receive
-from app.extensions import db
-
-from . import bp
-from .errors import ApiError, Invalid
-from .payload import json_type
+from app.api import bp
+from app.api.errors import ApiError, Invalid
+from app.api.payload import json_type
+from app.core.extensions import db
+from app.outages.alertmanager import FIRING, RESOLVED, Alert, Notification, receive
 
 # Alertmanager sends a whole group's alerts in one body and does not split it; the API's usual
 # 64 KiB would refuse a group of a hundred or so, and a refused group never opens its outages.

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import g, request
 
-from app.auth_failures import count_failed_authentication
-from app.extensions import db
+from app.api.errors import BEARER_CHALLENGE, ApiError
+from app.api.payload import body_limit
+from app.core.extensions import db
 from app.models import ApiToken
-from app.tokens import authenticate
-
-from .errors import BEARER_CHALLENGE, ApiError
-from .payload import body_limit
+from app.security.auth_failures import count_failed_authentication
+from app.security.tokens import authenticate
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
 TOKEN_MAX = 200  # real tokens are 43 characters; longer ones are not worth hashing

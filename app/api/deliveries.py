@@ -7,16 +7,15 @@ from typing import Any
 from flask import Response, jsonify
 from sqlalchemy import select
 
-from app.extensions import db
+from app.api import bp, fields
+from app.api.errors import ApiError, Invalid
+from app.api.outage_json import iso
+from app.api.payload import MAX_ID, fetch, json_object, paginated, query_choice, query_int
+from app.core.extensions import db
+from app.core.urls import public_url
 from app.models import Delivery, DeliveryState
-from app.subscriber_rules import EMAIL_MAX, email_problem
-from app.twilio_signature import public_url
+from app.subscribers.rules import EMAIL_MAX, email_problem
 from forwarding.resend import NoSuchDelivery, ResendRefused, make_resend, queue_resends, retryable
-
-from . import bp, fields
-from .errors import ApiError, Invalid
-from .outage_json import iso
-from .payload import MAX_ID, fetch, json_object, paginated, query_choice, query_int
 
 
 def delivery_json(delivery: Delivery) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.circuit import DatabaseUnavailable
+from app.core.circuit import DatabaseUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +72,7 @@ def register(bp: Blueprint) -> None:
 
 
 def _too_large(_error: RequestEntityTooLarge) -> Response:
-    from .payload import body_limit, limit_in_words
+    from app.api.payload import body_limit, limit_in_words
 
     limit = limit_in_words(body_limit())
     return error_response(ApiError(413, f"The request body is larger than {limit}."))

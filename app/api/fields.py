@@ -6,11 +6,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from app.phone import InvalidNumber, normalise
+from app.api.errors import Invalid
+from app.api.payload import json_type
+from app.core.phone import InvalidNumber, normalise
 from ivr.wording import SUPPORTED_LANGUAGES
-
-from .errors import Invalid
-from .payload import json_type
 
 MESSAGE_LIMIT = 2000  # Twilio's <Say> reads at most 4,096 characters; a caller listens to this
 # What a phone number and a time look like: checked here and stated in the OpenAPI document, so

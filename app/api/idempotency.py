@@ -9,9 +9,8 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy.orm import Session
 
+from app.api.errors import ApiError
 from app.models import IdempotencyKey, Outage
-
-from .errors import ApiError
 
 HEADER = "Idempotency-Key"
 MAX_LENGTH = 255

@@ -7,13 +7,12 @@ from typing import Any
 
 from flask import Response, jsonify
 
+from app.api import bp, idempotency
+from app.api.openapi_schemas import SCHEMAS, WHEN, error_responses, ref
+from app.api.payload import CSV_LIMIT, MAX_ID, MAX_PAGE, PER_PAGE_DEFAULT, PER_PAGE_MAX
+from app.core.urls import public_url
 from app.models import DeliveryState, VoicemailStatus
-from app.subscribers import SEARCH_MAX
-from app.twilio_signature import public_url
-
-from . import bp, idempotency
-from .openapi_schemas import SCHEMAS, WHEN, error_responses, ref
-from .payload import CSV_LIMIT, MAX_ID, MAX_PAGE, PER_PAGE_DEFAULT, PER_PAGE_MAX
+from app.subscribers.records import SEARCH_MAX
 
 JSON = "application/json"
 FLAG = ["0", "1", "false", "true", "no", "yes"]  # what app.api.payload.query_flag reads

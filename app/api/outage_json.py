@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.api import fields
+from app.api.errors import Invalid
+from app.api.payload import json_type
 from app.models import Outage, OutageState
-from app.outages import Scope
-
-from . import fields
-from .errors import Invalid
-from .payload import json_type
+from app.outages.lifecycle import Scope
 
 MESSAGES = ("message", "caller_message", "subscriber_message", "caller_messages")
 START_FIELDS = (*MESSAGES, "subscriber_messages", "etr", "scope", "force", "dry_run")

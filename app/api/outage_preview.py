@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.outages import affected_count, draft_outage
-from forwarding.notice_preview import first_notice
+from app.outages.lifecycle import affected_count, draft_outage
+from app.outages.notices.preview import first_notice
 
 
 def dry_run_json(session: Session, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -8,10 +8,23 @@ from flask import Response, jsonify
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.api import bp, idempotency
+from app.api.auth import actor, current_token_id
+from app.api.errors import ApiError, Invalid
+from app.api.outage_json import (
+    START_FIELDS,
+    UPDATE_FIELDS,
+    outage_json,
+    start_arguments,
+    start_flag,
+    update_changes,
+)
+from app.api.outage_preview import dry_run_json
+from app.api.payload import canonical_hash, fetch, json_object, paginated, query_flag
+from app.core.extensions import db
+from app.core.urls import public_url
 from app.models import ACTIVE_STATES, Outage, OutageSource, OutageState
-from app.notice_progress import outage_progress
-from app.outages import (
+from app.outages.lifecycle import (
     OutageError,
     affected_count,
     confirm_outage,
@@ -20,22 +33,8 @@ from app.outages import (
     start_outage,
     update_outage,
 )
-from app.scope_rules import nobody_matches
-from app.twilio_signature import public_url
-
-from . import bp, idempotency
-from .auth import actor, current_token_id
-from .errors import ApiError, Invalid
-from .outage_json import (
-    START_FIELDS,
-    UPDATE_FIELDS,
-    outage_json,
-    start_arguments,
-    start_flag,
-    update_changes,
-)
-from .outage_preview import dry_run_json
-from .payload import canonical_hash, fetch, json_object, paginated, query_flag
+from app.outages.notices.progress import outage_progress
+from app.outages.scope_rules import nobody_matches
 
 
 def _shown(outage: Outage, status: int = 200, timeline: bool = True) -> tuple[Response, int]:

@@ -12,9 +12,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.extensions import db
-
-from .errors import ApiError, Invalid
+from app.api.errors import ApiError, Invalid
+from app.core.extensions import db
 
 T = TypeVar("T")
 

@@ -6,19 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.api import fields
+from app.api.errors import ApiError, Invalid
+from app.api.outage_json import iso
+from app.api.payload import json_type
 from app.models import Subscriber
-from app.subscriber_rules import (
-    TEXT_LIMITS,
-    email_problem,
-    language_problem,
-    timezone_problem,
-)
-from app.subscribers import number_conflicts
-
-from . import fields
-from .errors import ApiError, Invalid
-from .outage_json import iso
-from .payload import json_type
+from app.subscribers.records import number_conflicts
+from app.subscribers.rules import TEXT_LIMITS, email_problem, language_problem, timezone_problem
 
 FIELDS = ("number", "emails", "name", "plan", "region", "backup_number", "timezone", "language")
 REQUIRED = ("number", "emails")

@@ -8,18 +8,17 @@ from typing import Any
 from flask import Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.api import bp
+from app.api.errors import ApiError
+from app.api.outage_json import iso
+from app.api.payload import fetch, json_object, paginated, query_text, read_body
+from app.api.subscriber_json import FIELDS, check_numbers, subscriber_json, subscriber_values
+from app.core.extensions import db
+from app.core.urls import public_url
 from app.models import Subscriber, utcnow
-from app.subscribers import delete_subscriber as delete_keeping_calls
-from app.subscribers import search, search_problem
-from app.subscribers_csv import import_rows, read_csv_for
-from app.twilio_signature import public_url
-
-from . import bp
-from .errors import ApiError
-from .outage_json import iso
-from .payload import fetch, json_object, paginated, query_text, read_body
-from .subscriber_json import FIELDS, check_numbers, subscriber_json, subscriber_values
+from app.subscribers.csv_files import import_rows, read_csv_for
+from app.subscribers.records import delete_subscriber as delete_keeping_calls
+from app.subscribers.records import search, search_problem
 
 
 @bp.get("/subscribers")

@@ -7,16 +7,15 @@ from typing import Any
 from flask import Response, jsonify
 from sqlalchemy import select
 
+from app.api import bp
+from app.api.deliveries import delivery_json
+from app.api.errors import ApiError, Invalid
+from app.api.fields import iso_time
+from app.api.outage_json import iso
+from app.api.payload import MAX_ID, fetch, paginated, query_choice, query_int, query_text
+from app.core.phone import display
 from app.models import Voicemail, VoicemailStatus
-from app.phone import display
 from voicemail.listen import listen_url
-
-from . import bp
-from .deliveries import delivery_json
-from .errors import ApiError, Invalid
-from .fields import iso_time
-from .outage_json import iso
-from .payload import MAX_ID, fetch, paginated, query_choice, query_int, query_text
 
 
 def voicemail_json(voicemail: Voicemail, detail: bool = False) -> dict[str, Any]:

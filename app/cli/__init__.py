@@ -10,19 +10,18 @@ from flask.cli import FlaskGroup
 from sqlalchemy.exc import DBAPIError
 
 from app import create_app
-from app.config import ConfigError
-
-from .admin import admin_group
-from .db import db_group
-from .deliveries import deliveries_group
-from .outage import outage_group
-from .purge import purge
-from .serve import serve
-from .simulate import simulate_call
-from .subscribers import subscribers_group
-from .tokens import token_group
-from .twilio import twilio_group
-from .worker import worker
+from app.cli.admin import admin_group
+from app.cli.db import db_group
+from app.cli.deliveries import deliveries_group
+from app.cli.outage import outage_group
+from app.cli.purge import purge
+from app.cli.serve import serve
+from app.cli.simulate import simulate_call
+from app.cli.subscribers import subscribers_group
+from app.cli.tokens import token_group
+from app.cli.twilio import twilio_group
+from app.cli.worker import worker
+from app.core.config import ConfigError
 
 
 def _load_app(*_args: Any) -> Flask:

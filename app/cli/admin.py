@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.admin.accounts import AccountError, find_admin, set_admin, unlock
-from app.extensions import db
+from app.core.extensions import db
 
 admin_group = AppGroup("admin", help="Admin accounts for the web UI.")
 

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app import migrate
+from app.core import migrate
 
 db_group = AppGroup("db", help="Database schema migrations.")
 

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import case, func, select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Delivery
 from forwarding.resend import (
     FAILED_STATES,

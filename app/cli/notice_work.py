@@ -12,11 +12,11 @@ import sys
 import click
 from sqlalchemy import select
 
-from app.extensions import db, jobs
-from app.jobs import ThreadBackend
+from app.core.extensions import db, jobs
+from app.core.jobs import ThreadBackend
 from app.models import Notice, NoticeState
-from app.notice_progress import outage_progress
-from forwarding.notice_sms import drain_sms, sms_rate
+from app.outages.notices.progress import outage_progress
+from app.outages.notices.sms import drain_sms, sms_rate
 
 WAIT_FOR_EMAILS_S = 3600.0
 

@@ -9,19 +9,18 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.extensions import db
+from app.cli.notice_work import deliver_here, describe_progress
+from app.cli.outage_options import actor, message_options
+from app.cli.outage_start import start
+from app.core.extensions import db
 from app.models import ACTIVE_STATES, Outage, OutageState
-from app.outages import (
+from app.outages.lifecycle import (
     OutageError,
     confirm_outage,
     publish_report,
     resolve_outage,
     update_outage,
 )
-
-from .notice_work import deliver_here, describe_progress
-from .outage_options import actor, message_options
-from .outage_start import start
 
 outage_group = AppGroup("outage", help="Start, update, resolve and list outages.")
 outage_group.add_command(start)

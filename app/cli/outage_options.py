@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from app.phone import InvalidNumber, normalise
+from app.core.phone import InvalidNumber, normalise
 
 
 def actor() -> str:

@@ -11,14 +11,13 @@ from datetime import datetime
 import click
 from flask.cli import with_appcontext
 
-from app.extensions import db
+from app.cli.notice_work import deliver_here
+from app.cli.outage_options import actor, message_options, parse_numbers
+from app.core.extensions import db
 from app.models import Outage
-from app.outages import Scope, affected_count, draft_outage, start_outage
-from app.scope_rules import nobody_matches
-from forwarding.notice_preview import first_notice
-
-from .notice_work import deliver_here
-from .outage_options import actor, message_options, parse_numbers
+from app.outages.lifecycle import Scope, affected_count, draft_outage, start_outage
+from app.outages.notices.preview import first_notice
+from app.outages.scope_rules import nobody_matches
 
 NO_SCOPE = (
     "Say whom the outage affects: --region, --number or --plan (each repeatable), "

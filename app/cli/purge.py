@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.config import MAX_RETENTION_DAYS
+from app.core.config import MAX_RETENTION_DAYS
 from app.retention import PurgeReport, purge_expired
 from app.retention.report import Result
 

@@ -9,10 +9,10 @@ import structlog
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from app.config import uses_development_twilio
-from app.fallback_requests import trunk_recovery_url
-from app.periodic import PeriodicRunner
-from app.twilio_signature import public_url
+from app.core.config import uses_development_twilio
+from app.core.scheduler import PeriodicRunner
+from app.core.urls import public_url
+from app.twilio.fallback_requests import trunk_recovery_url
 
 log = structlog.get_logger(__name__)
 

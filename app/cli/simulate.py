@@ -12,13 +12,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.phone import InvalidNumber, normalise
+from app.core.urls import public_url
 from app.models import OWED_STATES, Voicemail, VoicemailStatus
-from app.phone import InvalidNumber, normalise
-from app.simulator.media_server import MediaServer, MediaState
-from app.simulator.player import CallPlayer, FlowError
-from app.simulator.signed_client import SignedClient
-from app.twilio_signature import public_url
+from app.twilio.simulator.media_server import MediaServer, MediaState
+from app.twilio.simulator.player import CallPlayer, FlowError
+from app.twilio.simulator.signed_client import SignedClient
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 

@@ -8,9 +8,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Subscriber
-from app.subscribers_csv import export_csv, import_rows, read_csv_for
+from app.subscribers.csv_files import export_csv, import_rows, read_csv_for
 
 subscribers_group = AppGroup("subscribers", help="Import and export subscribers as CSV.")
 

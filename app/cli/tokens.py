@@ -7,8 +7,8 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
-from app.extensions import db
-from app.tokens import TokenError, all_tokens, create_token, revoke_token
+from app.core.extensions import db
+from app.security.tokens import TokenError, all_tokens, create_token, revoke_token
 
 token_group = AppGroup("token", help="Create, list and revoke REST API tokens.")
 

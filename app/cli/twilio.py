@@ -8,11 +8,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.config import uses_development_twilio
-from app.fallback_requests import SOURCE_PARAMETER, TRUNK_SOURCE, trunk_recovery_url
-from app.phone import InvalidNumber, normalise
-from app.twilio_rest import IncomingNumber, TwilioApiError, TwilioRest, VoiceWebhooks, twilio_rest
-from app.twilio_signature import public_url
+from app.core.config import uses_development_twilio
+from app.core.phone import InvalidNumber, normalise
+from app.core.urls import public_url
+from app.twilio.fallback_requests import SOURCE_PARAMETER, TRUNK_SOURCE, trunk_recovery_url
+from app.twilio.rest import IncomingNumber, TwilioApiError, TwilioRest, VoiceWebhooks, twilio_rest
 
 twilio_group = AppGroup("twilio", help="Set up the account's Twilio numbers to call Backline.")
 

@@ -22,10 +22,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rq import Queue, SimpleWorker
 
-from app.jobs import QUEUES, redis_connection
-from app.periodic import PeriodicRunner
-
-from .worker_children import forked_children_die_with_their_parent
+from app.cli.worker_children import forked_children_die_with_their_parent
+from app.core.jobs import QUEUES, redis_connection
+from app.core.scheduler import PeriodicRunner
 
 log = structlog.get_logger(__name__)
 

@@ -11,8 +11,8 @@ from flask import Blueprint, Response, current_app, request
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from .auth import refusal
-from .collector import BacklineCollector
+from app.metrics.auth import refusal
+from app.metrics.collector import BacklineCollector
 
 bp = Blueprint("metrics", __name__)
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.api.auth import bearer_token
 from app.api.errors import BEARER_CHALLENGE
-from app.probes import prober
-from app.tokens import authenticate, hash_token
+from app.core.probes import prober
+from app.security.tokens import authenticate, hash_token
 
 AUTH_TIMEOUT_S = 1.0
 REMEMBER_S = 3600.0

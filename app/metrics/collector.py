@@ -15,14 +15,13 @@ from flask import Flask
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from app.jobs import ThreadBackend
-from app.pending import STORAGE_PREFIX
-from app.probes import Outcome, prober
-from voicemail.storage import Storage
-
-from .families import Scrape, families
-from .figures import read_figures
-from .queues import heartbeats_in_memory, in_process_jobs, read_redis
+from app.core.jobs import ThreadBackend
+from app.core.probes import Outcome, prober
+from app.core.storage import Storage
+from app.metrics.families import Scrape, families
+from app.metrics.figures import read_figures
+from app.metrics.queues import heartbeats_in_memory, in_process_jobs, read_redis
+from app.resilience.pending import STORAGE_PREFIX
 
 SCRAPE_TIMEOUT_S = 2.0
 

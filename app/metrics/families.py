@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from app.core.scheduler import PERIODIC_JOBS
+from app.metrics.figures import QUANTILES, DatabaseFigures, quantile
+from app.metrics.queues import RedisFigures, latest_heartbeats
 from app.models import DeliveryState, VoicemailStatus
-from app.periodic import PERIODIC_JOBS
-
-from .figures import QUANTILES, DatabaseFigures, quantile
-from .queues import RedisFigures, latest_heartbeats
 
 
 @dataclass(frozen=True)

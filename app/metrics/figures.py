@@ -16,15 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.fallback_requests import error_code, is_own_webhook_failure
-from app.models import (
-    OWED_STATES,
-    Call,
-    Delivery,
-    Voicemail,
-    VoicemailStatus,
-    utcnow,
-)
+from app.models import OWED_STATES, Call, Delivery, Voicemail, VoicemailStatus, utcnow
+from app.twilio.fallback_requests import error_code, is_own_webhook_failure
 
 LATENCY_WINDOW = timedelta(hours=1)
 LATENCY_SAMPLE = 1000  # at most this many of the newest rows are looked at

@@ -1,13 +1,13 @@
 """The data model: subscribers, outages and their audit log, calls, voicemails, deliveries,
 API tokens, notices and opt-outs, Alertmanager alerts."""
 
-from .admin_user import AdminUser, LoginThrottle
-from .alert import AlertRecord
-from .api_token import ApiToken, IdempotencyKey
-from .base import Base, utcnow
-from .call import Call, PrimaryFailure
-from .job_state import JobState
-from .notice import (
+from app.models.admin_user import AdminUser, LoginThrottle
+from app.models.alert import AlertRecord
+from app.models.api_token import ApiToken, IdempotencyKey
+from app.models.base import Base, utcnow
+from app.models.call import Call, PrimaryFailure
+from app.models.job_state import JobState
+from app.models.notice import (
     OPEN_MESSAGE_STATES,
     Channel,
     MessageState,
@@ -17,7 +17,7 @@ from .notice import (
     NoticeState,
     OptOut,
 )
-from .outage import (
+from app.models.outage import (
     ACTIVE_STATES,
     Outage,
     OutageEvent,
@@ -25,8 +25,8 @@ from .outage import (
     OutageState,
     answers_at_once,
 )
-from .subscriber import Subscriber
-from .voicemail import (
+from app.models.subscriber import Subscriber
+from app.models.voicemail import (
     OWED_STATES,
     AttemptOutcome,
     Delivery,

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from app.models.base import Base, utcnow
 
 
 class ApiToken(Base):

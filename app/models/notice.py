@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
-from .outage import Outage, OutageEvent
+from app.models.base import Base, utcnow
+from app.models.outage import Outage, OutageEvent
 
 
 class NoticeKind(enum.StrEnum):

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
-from .subscriber import Subscriber
+from app.models.base import Base, utcnow
+from app.models.subscriber import Subscriber
 
 
 class OutageState(enum.StrEnum):

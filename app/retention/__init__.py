@@ -14,9 +14,9 @@ or Twilio down) leaves the rest to the next run, which repeats nothing that is d
   what a run did and what it left.
 """
 
-from .erasure import request_erasure
-from .purge import erase_voicemails, purge_expired, purge_voicemails_periodically
-from .report import Outcome, PurgeIncomplete, PurgeReport
+from app.retention.erasure import request_erasure
+from app.retention.purge import erase_voicemails, purge_expired, purge_voicemails_periodically
+from app.retention.report import Outcome, PurgeIncomplete, PurgeReport
 
 __all__ = [
     "Outcome",

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Call, Voicemail, utcnow
 
 ANONYMOUS_VOICEMAIL = {"caller_number": None, "caller_name": None, "transcription_text": None}

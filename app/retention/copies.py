@@ -13,14 +13,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from app.config import DEV_ACCOUNT_SID
-from app.extensions import storage
+from app.core.config import DEV_ACCOUNT_SID
+from app.core.extensions import storage
+from app.core.storage import StorageError
 from app.models import Voicemail, utcnow
-from app.twilio_form import same_sid
-from app.twilio_rest import TwilioApiError, TwilioRest, twilio_rest
-from voicemail.storage import StorageError
-
-from .outbox import OutboxCopies
+from app.retention.outbox import OutboxCopies
+from app.twilio.form import same_sid
+from app.twilio.rest import TwilioApiError, TwilioRest, twilio_rest
 
 GIVE_UP_AFTER = 3
 

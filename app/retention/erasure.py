@@ -13,9 +13,8 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Call, Voicemail, utcnow
-
-from .anonymise import ANONYMOUS_VOICEMAIL, anonymise_calls
-from .inflight import cancel_unsent, stop_processing
+from app.retention.anonymise import ANONYMOUS_VOICEMAIL, anonymise_calls
+from app.retention.inflight import cancel_unsent, stop_processing
 
 
 def request_erasure(session: Session, subscriber_id: int) -> list[int]:

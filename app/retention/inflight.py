@@ -18,7 +18,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OWED_STATES, Delivery, DeliveryState, Voicemail, VoicemailStatus, utcnow
 from forwarding.attempts import LEASE
 

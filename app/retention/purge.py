@@ -16,15 +16,14 @@ import structlog
 from flask import current_app
 from sqlalchemy import Select, delete, or_, select
 
-from app.extensions import db
-from app.jobs import job
+from app.core.extensions import db
+from app.core.jobs import job
 from app.models import IdempotencyKey, JobState, Voicemail, utcnow
-from app.pending import purge_set_aside
-
-from .anonymise import anonymise_calls_before, anonymise_voicemail
-from .copies import CopyDeleter
-from .inflight import cancel_unsent, why_waiting
-from .report import Outcome, PurgeReport, Result
+from app.resilience.pending import purge_set_aside
+from app.retention.anonymise import anonymise_calls_before, anonymise_voicemail
+from app.retention.copies import CopyDeleter
+from app.retention.inflight import cancel_unsent, why_waiting
+from app.retention.report import Outcome, PurgeReport, Result
 
 log = structlog.get_logger(__name__)
 

@@ -4,6 +4,6 @@ Nothing here is public: every page needs a signed link from a notice (see `app.l
 every answer tells shared caches, search engines and the next site's Referer to keep away.
 """
 
-from .views import bp
+from app.status_page.views import bp
 
 __all__ = ["bp"]

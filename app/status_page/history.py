@@ -21,15 +21,14 @@ from datetime import timedelta
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from app.coverage import is_announced
-from app.links import StatusClaim
+from app.core.phone import display
 from app.models import Outage, OutageEvent, OutageState, Subscriber, utcnow
 from app.models.outage import PEOPLE
-from app.outages import active_outages
-from app.phone import display
-
-from .reader import Reader
-from .timeline import Change, timeline
+from app.outages.coverage import is_announced
+from app.outages.lifecycle import active_outages
+from app.security.links import StatusClaim
+from app.status_page.reader import Reader
+from app.status_page.timeline import Change, timeline
 
 RECENT = timedelta(days=90)
 

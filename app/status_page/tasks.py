@@ -11,13 +11,13 @@ import structlog
 from flask import current_app, render_template
 from sqlalchemy import select
 
-from app.extensions import db, mailer
-from app.jobs import job
-from app.links import status_url
+from app.core.extensions import db, mailer
+from app.core.jobs import job
+from app.core.mail import PermanentMailError
+from app.core.phone import display
 from app.models import Subscriber, utcnow
-from app.phone import display
+from app.security.links import status_url
 from forwarding.admin_email import mail_domain
-from forwarding.mailer import PermanentMailError
 
 log = structlog.get_logger(__name__)
 

@@ -14,8 +14,8 @@ import redis
 import structlog
 from flask import current_app
 
-from app.extensions import redis_client
-from app.local_marks import LocalMarks
+from app.core.extensions import redis_client
+from app.core.local_marks import LocalMarks
 
 log = structlog.get_logger(__name__)
 

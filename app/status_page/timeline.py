@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.models import OutageEvent
-
-from .reader import Reader
+from app.status_page.reader import Reader
 
 PUBLIC_FIELDS = ("state", "subscriber_message", "subscriber_messages", "etr")
 REPORT_ACTION = "report"

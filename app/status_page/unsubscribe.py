@@ -12,14 +12,13 @@ import structlog
 from flask import Response
 from sqlalchemy.exc import IntegrityError
 
-from app.circuit import DatabaseUnavailable
-from app.extensions import db
-from app.links import LinkInvalid, read_unsubscribe_token
+from app.core.circuit import DatabaseUnavailable
+from app.core.extensions import db
+from app.core.phone import display
+from app.core.urls import public_url
 from app.models import Channel, OptOut
-from app.phone import display
-from app.twilio_signature import public_url
-
-from .views import INVALID, MAX_TOKEN_CHARS, UNAVAILABLE, bp, notice, page
+from app.security.links import LinkInvalid, read_unsubscribe_token
+from app.status_page.views import INVALID, MAX_TOKEN_CHARS, UNAVAILABLE, bp, notice, page
 
 log = structlog.get_logger(__name__)
 

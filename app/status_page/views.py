@@ -14,15 +14,14 @@ from flask import Blueprint, Response, current_app, render_template
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.circuit import DatabaseUnavailable
-from app.extensions import db, jobs
-from app.links import LinkInvalid, StatusClaim, read_status_token
-from app.local_marks import LocalMarks
-from app.twilio_signature import public_url
-
-from .history import live_subscribers, status_view
-from .tasks import email_status_link
-from .throttle import EXTENSION, may_renew
+from app.core.circuit import DatabaseUnavailable
+from app.core.extensions import db, jobs
+from app.core.local_marks import LocalMarks
+from app.core.urls import public_url
+from app.security.links import LinkInvalid, StatusClaim, read_status_token
+from app.status_page.history import live_subscribers, status_view
+from app.status_page.tasks import email_status_link
+from app.status_page.throttle import EXTENSION, may_renew
 
 log = structlog.get_logger(__name__)
 
@@ -131,4 +130,4 @@ def page(status: int, template: str, **context: Any) -> Response:
 
 
 # Imported last: it adds the unsubscribe routes to `bp`.
-from . import unsubscribe  # noqa: E402, F401
+from app.status_page import unsubscribe  # noqa: E402, F401

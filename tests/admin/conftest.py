@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.admin.accounts import set_admin
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AdminUser
 
 ADMIN_LOGIN = "noc@provider.example"

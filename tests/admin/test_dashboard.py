@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.admin.heartbeats import Heartbeat
-from app.extensions import db
+from app.core.extensions import db
+from app.core.scheduler import PERIODIC_JOBS
 from app.models import (
     Call,
     Delivery,
@@ -27,7 +28,6 @@ from app.models import (
     VoicemailStatus,
     utcnow,
 )
-from app.periodic import PERIODIC_JOBS
 from tests.conftest import ACCOUNT_SID
 
 SVG = "{http://www.w3.org/2000/svg}"

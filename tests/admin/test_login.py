@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AdminUser, LoginThrottle
 from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, csrf, log_in
 from tests.conftest import Invoke

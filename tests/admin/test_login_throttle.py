@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 from app import create_app
 from app.admin import throttle
 from app.admin.accounts import set_admin
-from app.extensions import db
+from app.core.extensions import db
 from app.models import LoginThrottle
 from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, CSRF_INPUT
 from tests.conftest import Invoke

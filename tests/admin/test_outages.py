@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import AdminUser, Outage, OutageSource, OutageState
-from app.outages import Scope, start_outage
+from app.outages.lifecycle import Scope, start_outage
 from tests.admin.conftest import ADMIN_LOGIN, browser, csrf
 
 ACTOR = f"admin:{ADMIN_LOGIN}"

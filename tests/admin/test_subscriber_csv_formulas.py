@@ -13,7 +13,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Subscriber
 from tests.admin.conftest import csrf
 from tests.app.subscribers_csv_helpers import FORMULA_SUBSCRIBERS, assert_no_formula_cells

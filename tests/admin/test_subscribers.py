@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.admin import subscriber_csv_views
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AdminUser, Subscriber
 from tests.admin.conftest import browser, csrf
 

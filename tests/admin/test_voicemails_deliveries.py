@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import (
     Delivery,
     DeliveryState,

@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import ApiToken
-from app.tokens import create_token
+from app.security.tokens import create_token
 
 PREFIX = "/api/v1"
 

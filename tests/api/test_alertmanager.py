@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.detector import SUBSCRIBER_MESSAGE
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AlertRecord, Outage, OutageEvent, OutageState
-from app.outages import affected_count, affected_subscribers
+from app.outages.detector import SUBSCRIBER_MESSAGE
+from app.outages.lifecycle import affected_count, affected_subscribers
 from tests.api.alertmanager_helpers import alert, count, deliver, only_outage
 from tests.api.conftest import Api
 

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AlertRecord, Outage, OutageEvent, OutageState
 from tests.api.alertmanager_helpers import PATH, alert, count, deliver, only_outage, payload
 from tests.api.conftest import PREFIX, Api

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import ApiToken
-from app.tokens import hash_token, revoke_token
+from app.security.tokens import hash_token, revoke_token
 from tests.api.conftest import PREFIX, Api, assert_error
 
 PUBLIC = {f"{PREFIX}/openapi.json"}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from app.api.payload import JSON_LIMIT
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Outage, OutageEvent, Subscriber
 from tests.api.conftest import Api, assert_error
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OutageSource
-from app.outages import Scope, start_outage
+from app.outages.lifecycle import Scope, start_outage
 from tests.api.conftest import Api
 from tests.conftest import Invoke, settle
 from tests.support.smtp import SmtpSink

@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.api.payload import CSV_LIMIT, JSON_LIMIT
-from app.limits import UNLIMITED_API_ENDPOINTS
+from app.security.limits import UNLIMITED_API_ENDPOINTS
 from tests.api.conftest import PREFIX, Api
 from tests.api.openapi_bounds import largest
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import IdempotencyKey, Outage, OutageEvent, OutageSource, OutageState
 from tests.api.conftest import Api, assert_error
 from tests.conftest import PUBLIC_URL

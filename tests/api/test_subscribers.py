@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Subscriber, Voicemail
 from tests.api.conftest import Api, assert_error
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import ApiToken
 from tests.api.conftest import PREFIX
 from tests.conftest import Invoke

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.extensions import db, storage
+from app.core.extensions import db, storage
 from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
 from tests.api.conftest import Api, assert_error
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL

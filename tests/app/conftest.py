@@ -22,9 +22,9 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.extensions import db
-from app.simulator.media_server import MediaServer
-from app.tokens import create_token
+from app.core.extensions import db
+from app.security.tokens import create_token
+from app.twilio.simulator.media_server import MediaServer
 from tests.app.detector_helpers import HealthServer, _detector_settings
 from tests.app.retention_seed import Seeder, retention_app
 from tests.support.app_state import dispose_engines

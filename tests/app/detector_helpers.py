@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.detector import check_primary
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Outage, OutageSource, PrimaryFailure, utcnow
+from app.outages.detector import check_primary
 
 OPEN_AFTER = 3
 

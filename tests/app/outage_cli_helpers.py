@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import Result
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Outage
 from tests.conftest import Invoke
 

@@ -16,11 +16,11 @@ from typing import Any
 from flask import Flask
 from rq import Queue
 
-from app.extensions import db, storage
-from app.jobs import ThreadBackend
+from app.core.extensions import db, storage
+from app.core.jobs import ThreadBackend
 from app.models import Call, Delivery, DeliveryState, Subscriber, Voicemail, VoicemailStatus, utcnow
-from app.simulator.audio import make_wav
-from app.simulator.media_server import MediaServer, Recording
+from app.twilio.simulator.audio import make_wav
+from app.twilio.simulator.media_server import MediaServer, Recording
 from forwarding.mailer import MaildirMailer
 from forwarding.tasks import send_voicemail_email
 from tests.support.twilio import ACCOUNT_SID

@@ -11,7 +11,7 @@ from typing import Any
 from click.testing import Result
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Subscriber
 
 HEADER = "number,name,email,plan,region,backup_number,timezone,language"

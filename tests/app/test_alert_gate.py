@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.alert_gate import claim_alert, release_alert
+from app.resilience.alert_gate import claim_alert, release_alert
 from tests.app.conftest import MakeApp
 from tests.helpers import free_port, wait_until
 

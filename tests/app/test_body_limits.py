@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder, TestResponse
 
 from app.admin.accounts import set_admin
-from app.extensions import db
-from app.links import unsubscribe_url
+from app.core.extensions import db
 from app.models import OptOut, Subscriber
-from app.tokens import create_token
+from app.security.links import unsubscribe_url
+from app.security.tokens import create_token
 from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, csrf, log_in
 from tests.app.subscribers_csv_helpers import HEADER
 from tests.app.test_status_page import path_of

@@ -14,15 +14,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from app.config import (
+from app.core.config import (
     DEV_ACCOUNT_SID,
     DEV_AUTH_TOKEN,
     REQUIRED_IN_PRODUCTION,
     ConfigError,
     uses_development_twilio,
 )
-from app.database import normalise_database_url
-from app.extensions import db
+from app.core.database import normalise_database_url
+from app.core.extensions import db
 from forwarding.mailer import MaildirMailer
 from tests.helpers import free_port
 from voicemail.storage import LocalStorage

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.coverage import Coverage, Place
 from app.models import Outage, OutageSource, OutageState
+from app.outages.coverage import Coverage, Place
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WEST = Place("+14155550101", "us-west", "basic")

@@ -25,9 +25,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.admin.accounts import set_admin
-from app.extensions import db
-from app.links import status_url, unsubscribe_url
-from app.outages import resolve_outage
+from app.core.extensions import db
+from app.outages.lifecycle import resolve_outage
+from app.security.links import status_url, unsubscribe_url
 from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, log_in
 from tests.conftest import PUBLIC_URL
 from tests.support.app_state import settle

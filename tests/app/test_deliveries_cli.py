@@ -8,7 +8,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db, storage
+from app.core.extensions import db, storage
 from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
 from tests.conftest import ACCOUNT_SID, Invoke, SmtpSink
 from tests.helpers import wait_until

@@ -9,11 +9,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from app import create_app
-from app.detector import SUBSCRIBER_MESSAGE, check_primary
-from app.extensions import db
+from app.core.extensions import db
+from app.core.scheduler import PeriodicRunner
 from app.models import JobState, OutageState
-from app.outages import resolve_outage
-from app.periodic import PeriodicRunner
+from app.outages.detector import SUBSCRIBER_MESSAGE, check_primary
+from app.outages.lifecycle import resolve_outage
 from tests.app.detector_helpers import (
     FAILURES,
     OPEN_AFTER,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from app.detector import check_primary
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OutageEvent, OutageState
-from app.outages import resolve_outage
+from app.outages.detector import check_primary
+from app.outages.lifecycle import resolve_outage
 from tests.app.detector_helpers import (
     CLOSE_AFTER,
     FAILURES,

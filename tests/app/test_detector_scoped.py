@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Flask
 
-from app.detector import check_primary
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Call, PrimaryFailure
+from app.outages.detector import check_primary
 from tests.app.detector_helpers import FAILURES, _detector_outages, _detector_settings, _evidence
 from tests.helpers import wait_until
 

@@ -21,8 +21,8 @@ from flask import Flask
 from sqlalchemy import text
 from werkzeug.test import TestResponse
 
-from app.circuit import DatabaseUnavailable
-from app.extensions import db
+from app.core.circuit import DatabaseUnavailable
+from app.core.extensions import db
 from tests.app.conftest import MakeApp
 from tests.conftest import SmtpSink
 from tests.support.aws import S3Server, SesServer

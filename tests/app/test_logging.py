@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.extensions import jobs
-from app.logging import redact
+from app.core.extensions import jobs
+from app.core.logging import redact
 from tests.conftest import AUTH_TOKEN, SmtpSink
 
 

@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.circuit import CircuitBreaker
-from app.database import build_engine
-from app.extensions import db
-from app.tokens import create_token
+from app.core.circuit import CircuitBreaker
+from app.core.database import build_engine
+from app.core.extensions import db
+from app.security.tokens import create_token
 from tests.app.conftest import MakeApp
 from tests.app.metrics_helpers import samples, scrape, value
 from tests.support.aws import S3Server

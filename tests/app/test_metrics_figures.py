@@ -14,12 +14,12 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db, jobs
-from app.jobs import job
+from app.core.extensions import db, jobs
+from app.core.jobs import job
+from app.core.scheduler import PERIODIC_JOBS, _run
 from app.models import Call, Delivery, Voicemail, utcnow
-from app.pending import keep
-from app.periodic import PERIODIC_JOBS, _run
-from app.tokens import revoke_token
+from app.resilience.pending import keep
+from app.security.tokens import revoke_token
 from tests.app.conftest import MakeApp
 from tests.app.metrics_helpers import samples, scrape, value
 from tests.conftest import REDIS_URL

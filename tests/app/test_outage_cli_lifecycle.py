@@ -10,9 +10,9 @@ import pytest
 from click.testing import Result
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OutageEvent, OutageState
-from app.outages import outage_for
+from app.outages.lifecycle import outage_for
 from tests.app.outage_cli_helpers import assert_usage_error, fresh, start
 from tests.conftest import Invoke
 
@@ -162,7 +162,7 @@ def test_outage_for_is_the_most_recently_updated_active_outage_affecting_them(
 def test_the_affected_count_in_sql_agrees_with_outage_affects(
     subscriber: Any, outage: Any, scope: dict[str, Any]
 ) -> None:
-    from app.outages import affected_count
+    from app.outages.lifecycle import affected_count
 
     people = [
         subscriber(number="+14155550100", region="us-west", plan="basic"),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Outage, OutageSource, OutageState
 from tests.app.outage_cli_helpers import assert_usage_error, fresh, start
 from tests.conftest import Invoke

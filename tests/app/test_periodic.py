@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.extensions import redis_client
-from app.pending import keep, pending_count
-from app.periodic import HEARTBEATS_KEY, PeriodicRunner
+from app.core.extensions import redis_client
+from app.core.scheduler import HEARTBEATS_KEY, PeriodicRunner
+from app.resilience.pending import keep, pending_count
 from tests.conftest import REDIS_URL
 
 
@@ -58,7 +58,7 @@ def test_only_one_worker_schedules_the_periodic_jobs(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The suite's own `backline worker` holds the real lock; contend for a lock of our own.
-    monkeypatch.setattr("app.periodic.LOCK_KEY", "backline:scheduler:test")
+    monkeypatch.setattr("app.core.scheduler.LOCK_KEY", "backline:scheduler:test")
     first, second = PeriodicRunner(app, exclusive=True), PeriodicRunner(app, exclusive=True)
     try:
         assert first._may_schedule() is True

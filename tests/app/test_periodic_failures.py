@@ -9,9 +9,9 @@ from redis import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 from structlog.testing import capture_logs
 
-import app.periodic as periodic
-from app.circuit import DatabaseUnavailable
-from app.periodic import Periodic, PeriodicRunner
+import app.core.scheduler as periodic
+from app.core.circuit import DatabaseUnavailable
+from app.core.scheduler import Periodic, PeriodicRunner
 
 
 def raises(error: Exception) -> Periodic:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from app.probes import Outcome, Prober
+from app.core.probes import Outcome, Prober
 from tests.helpers import wait_until
 
 

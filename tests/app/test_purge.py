@@ -16,18 +16,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.config import ConfigError, load_settings
-from app.extensions import db
-from app.models import (
-    Call,
-    Delivery,
-    DeliveryState,
-    Subscriber,
-    Voicemail,
-    VoicemailStatus,
-    utcnow,
-)
-from app.simulator.media_server import MediaServer
+from app.core.config import ConfigError, load_settings
+from app.core.extensions import db
+from app.models import Call, Delivery, DeliveryState, Subscriber, Voicemail, VoicemailStatus, utcnow
+from app.twilio.simulator.media_server import MediaServer
 from forwarding.resend import ResendRefused, retryable
 from tests.app.purge_helpers import NUMBER
 from tests.app.retention_seed import (

@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from app.extensions import db, redis_client, storage
+from app.core.extensions import db, redis_client, storage
 from app.models import IdempotencyKey, utcnow
-from app.pending import DEAD_PREFIX, DEAD_REDIS_KEY
+from app.resilience.pending import DEAD_PREFIX, DEAD_REDIS_KEY
 from app.retention.purge import IDEMPOTENCY_KEYS_KEPT, purge_expired
 
 

@@ -8,13 +8,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.extensions import storage
-from app.models import (
-    Voicemail,
-)
-from app.periodic import PeriodicRunner
+from app.core.extensions import storage
+from app.core.scheduler import PeriodicRunner
+from app.models import Voicemail
 from app.retention import PurgeIncomplete, purge_voicemails_periodically
-from app.simulator.media_server import MediaServer
+from app.twilio.simulator.media_server import MediaServer
 from tests.app.purge_helpers import NUMBER
 from tests.app.retention_seed import (
     Seeder,

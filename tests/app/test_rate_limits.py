@@ -22,10 +22,10 @@ from werkzeug.test import TestResponse
 
 from app import create_app
 from app.admin.accounts import set_admin
-from app.config import ConfigError
-from app.extensions import db
-from app.limits import REDIS_KEY_PREFIX
-from app.tokens import create_token
+from app.core.config import ConfigError
+from app.core.extensions import db
+from app.security.limits import REDIS_KEY_PREFIX
+from app.security.tokens import create_token
 from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, log_in
 from tests.conftest import REDIS_URL
 from tests.helpers import free_port
@@ -289,7 +289,7 @@ def test_with_redis_down_each_process_still_counts_for_itself(limited_app: MakeA
 
 @pytest.mark.skipif(not REDIS_URL, reason="shared counters live in Redis; set REDIS_URL")
 def test_with_redis_every_process_shares_one_count(limited_app: MakeApp) -> None:
-    from app.extensions import redis_client
+    from app.core.extensions import redis_client
 
     first = limited_app(BACKLINE_RATE_LIMIT_API="4/minute").test_client()
     second = limited_app(BACKLINE_RATE_LIMIT_API="4/minute").test_client()

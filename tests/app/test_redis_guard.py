@@ -13,9 +13,9 @@ from typing import Any
 import redis
 from twilio.request_validator import RequestValidator
 
-from app.extensions import jobs, redis_client
-from app.jobs import redis_connection
-from app.redis_guard import GuardedRedis, RedisSkipped
+from app.core.extensions import jobs, redis_client
+from app.core.jobs import redis_connection
+from app.core.redis_guard import GuardedRedis, RedisSkipped
 from forwarding.tasks import alert_admins
 from tests.app.conftest import MakeApp
 from tests.support.dead_ends import SilentServer, refused_url

@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import JobState, Outage, utcnow
-from app.outages import resolve_outage, update_outage
-from app.reminders import remind_admins
+from app.outages.lifecycle import resolve_outage, update_outage
+from app.outages.reminders import remind_admins
 from forwarding.mailer import SmtpMailer
 from tests.conftest import ADMIN_EMAIL
 from tests.support.smtp import RelaySink, SmtpSink

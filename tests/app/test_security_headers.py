@@ -19,9 +19,9 @@ from werkzeug.test import TestResponse
 
 from app import create_app
 from app.admin.accounts import set_admin
-from app.extensions import db
-from app.links import status_url, unsubscribe_url
-from app.tokens import create_token
+from app.core.extensions import db
+from app.security.links import status_url, unsubscribe_url
+from app.security.tokens import create_token
 from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, log_in
 from tests.conftest import PUBLIC_URL
 from tests.support.app_state import dispose_engines

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.jobs import redis_connection
-from app.snapshot import VERSION_KEY, directory
+from app.core.extensions import db
+from app.core.jobs import redis_connection
+from app.resilience.snapshot import VERSION_KEY, directory
 from tests.conftest import REDIS_URL
 from tests.support.dead_ends import refused_url
 

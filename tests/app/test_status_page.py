@@ -15,13 +15,13 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from app import links
-from app.database import build_engine
-from app.extensions import db, jobs
-from app.links import STATUS_SALT, status_url, unsubscribe_url
+from app.core.database import build_engine
+from app.core.extensions import db, jobs
 from app.models import Outage, Subscriber, utcnow
-from app.outages import Scope, publish_report, resolve_outage, start_outage, update_outage
-from app.tokens import create_token
+from app.outages.lifecycle import Scope, publish_report, resolve_outage, start_outage, update_outage
+from app.security import links
+from app.security.links import STATUS_SALT, status_url, unsubscribe_url
+from app.security.tokens import create_token
 from tests.api.test_openapi import conforms
 from tests.conftest import PUBLIC_URL
 from tests.helpers import free_port

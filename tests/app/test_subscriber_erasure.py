@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import (
     Call,
     Delivery,
@@ -23,9 +23,9 @@ from app.models import (
     utcnow,
 )
 from app.retention.inflight import PROCESSING_GRACE
-from app.simulator.media_server import MediaServer
-from app.subscribers import delete_subscriber
-from app.tokens import create_token
+from app.security.tokens import create_token
+from app.subscribers.records import delete_subscriber
+from app.twilio.simulator.media_server import MediaServer
 from tests.app.retention_seed import (
     CALLER,
     Seeder,

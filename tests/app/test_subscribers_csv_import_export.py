@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Subscriber
 from tests.app.subscribers_csv_helpers import (
     HEADER,

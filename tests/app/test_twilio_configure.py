@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 
-from app.simulator.media_server import MediaServer
+from app.twilio.simulator.media_server import MediaServer
 from tests.app.twilio_configure_helpers import (
     EXPECTED_FORM,
     FALLBACK_URL,

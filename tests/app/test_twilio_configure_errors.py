@@ -7,9 +7,9 @@ import re
 import pytest
 from flask import Flask
 
-from app.config import DEV_AUTH_TOKEN
-from app.simulator.media_server import MediaServer
-from app.twilio_rest import TwilioApiError, VoiceWebhooks, twilio_rest
+from app.core.config import DEV_AUTH_TOKEN
+from app.twilio.rest import TwilioApiError, VoiceWebhooks, twilio_rest
+from app.twilio.simulator.media_server import MediaServer
 from tests.app.twilio_configure_helpers import (
     FALLBACK_URL,
     STATUS_URL,

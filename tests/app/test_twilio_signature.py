@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from app.twilio_signature import signature, signed_urls
+from app.twilio.signature import signature, signed_urls
 
 TOKEN = "test-auth-token"
 names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)

@@ -10,9 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.extensions import db, jobs
-from app.links import unsubscribe_url
+from app.core.extensions import db, jobs
 from app.models import OptOut
+from app.security.links import unsubscribe_url
 from tests.app.test_status_page import assert_private, database_down, link, path_of
 from tests.conftest import PUBLIC_URL, SmtpSink, TwilioHelper
 from tests.helpers import wait_until

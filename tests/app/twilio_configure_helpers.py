@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from app.simulator.media_server import MediaServer
-from app.simulator.rest_api import add_number
+from app.twilio.simulator.media_server import MediaServer
+from app.twilio.simulator.rest_api import add_number
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL
 
 AddNumber = Callable[..., str]

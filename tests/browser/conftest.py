@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.admin.accounts import set_admin
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from tests.conftest import dispose_engines
 from tests.helpers import free_port, missing_component, require_program
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Delivery, DeliveryState, Outage, OutageState, Voicemail
 from tests.browser.conftest import ADMIN_PASSWORD, log_in
 from tests.conftest import TwilioHelper

@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import DeliveryState, Voicemail, utcnow
-from app.outages import update_outage
+from app.outages.lifecycle import update_outage
 from tests.browser.conftest import ADMIN_PASSWORD, DESKTOP, PHONE, log_in, screenshot
 from tests.conftest import TwilioHelper
 

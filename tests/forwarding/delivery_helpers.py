@@ -6,7 +6,7 @@ import secrets
 
 from sqlalchemy import select
 
-from app.extensions import db, storage
+from app.core.extensions import db, storage
 from app.models import Delivery, DeliveryAttempt, Voicemail, VoicemailStatus, utcnow
 from tests.conftest import ACCOUNT_SID
 

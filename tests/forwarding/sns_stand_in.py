@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
 from tests.conftest import ACCOUNT_SID
 from tests.helpers import make_certificate

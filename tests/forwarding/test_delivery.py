@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.config import DEFAULTS
-from app.extensions import db
+from app.core.config import DEFAULTS
+from app.core.extensions import db
+from app.core.mail import MailError, PermanentMailError
 from app.models import AttemptOutcome, DeliveryAttempt, DeliveryState, utcnow
 from forwarding.attempts import LEASE, RETRY_CAP, DeliveryBusy
-from forwarding.mailer import MailError, PermanentMailError
 from forwarding.sweeper import sweep_deliveries
 from forwarding.tasks import send_voicemail_email
 from tests.conftest import RelaySink, SesServer

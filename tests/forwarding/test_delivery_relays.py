@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from app.core.mail import MailError, PermanentMailError
 from app.models import AttemptOutcome, DeliveryState
-from forwarding.mailer import MailError, PermanentMailError, SmtpMailer
+from forwarding.mailer import SmtpMailer
 from forwarding.ses import SesMailer
 from forwarding.tasks import send_voicemail_email
 from tests.conftest import ADMIN_EMAIL, RelaySink, SesServer

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.extensions import jobs
+from app.core.extensions import jobs
 from app.models import AttemptOutcome, DeliveryState
 from forwarding.tasks import ProviderRefusing, send_voicemail_email
 from tests.conftest import ADMIN_EMAIL, RelaySink

@@ -7,7 +7,7 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Delivery, DeliveryState
 from tests.conftest import ADMIN_EMAIL, SmtpSink
 from tests.forwarding.sns_stand_in import (

@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from app.config import DEV_AUTH_TOKEN
-from app.extensions import db
+from app.core.config import DEV_AUTH_TOKEN
+from app.core.extensions import db
 from app.models import MessageState, NoticeMessage
-from app.simulator.media_server import MediaServer
+from app.twilio.simulator.media_server import MediaServer
 from forwarding.sms import DEV_SMS_FROM, SnsSms, TwilioSms, providers_from_config
 from forwarding.sms_delivery import (
     MAX_SMS_ATTEMPTS,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.extensions import jobs
+from app.core.extensions import jobs
 from app.models import MessageState, NoticeMessage
-from app.simulator.media_server import MediaServer
+from app.twilio.simulator.media_server import MediaServer
 from forwarding import sms_delivery
 from forwarding.sms_delivery import deliver_sms
 from tests.conftest import ACCOUNT_SID, TwilioHelper

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Delivery, DeliveryAttempt, DeliveryState, utcnow
 from forwarding.attempts import RETRY_CAP
 from forwarding.sweeper import sweep_deliveries

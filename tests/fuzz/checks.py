@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Integer, String, select
 from werkzeug.test import TestResponse
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Base
 
 INT4 = 2**31  # PostgreSQL `integer`

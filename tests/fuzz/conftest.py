@@ -20,8 +20,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 
-from app.extensions import db
-from app.tokens import create_token
+from app.core.extensions import db
+from app.security.tokens import create_token
 from tests.api.conftest import Api
 
 COMMON = settings(

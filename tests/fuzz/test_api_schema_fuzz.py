@@ -21,9 +21,9 @@ from schemathesis import Case
 from schemathesis.config import SchemathesisConfig
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from app.models import ApiToken
-from app.tokens import hash_token
+from app.security.tokens import hash_token
 from tests.support.twilio import PUBLIC_URL
 
 _document_app = create_app(

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
 from app import create_app
-from app.links import STATUS_SALT, UNSUBSCRIBE_SALT
+from app.security.links import STATUS_SALT, UNSUBSCRIBE_SALT
 from forwarding.sns import MESSAGE_TYPES
 from tests.api.conftest import Api
 from tests.forwarding.test_ses_events import TOPIC, SnsStandIn, notification, ses_bounce

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 
-from app.twilio_signature import BODY_LIMIT
+from app.twilio.signature import BODY_LIMIT
 from tests.fuzz.checks import assert_no_server_error, assert_rows_fit_their_columns
 from tests.fuzz.strategies import FIELD_NAMES, HOSTILE_TEXT
 from tests.support.twilio import PUBLIC_URL, TwilioHelper

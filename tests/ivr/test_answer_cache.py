@@ -8,7 +8,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from app import create_app
-from app.snapshot_types import OutageEntry, SubscriberEntry
+from app.resilience.snapshot_types import OutageEntry, SubscriberEntry
 from ivr.twiml import Caller, outage_answer
 from tests.support.app_state import dispose_engines
 

@@ -8,7 +8,7 @@ import pytest
 from flask import g
 from sqlalchemy import func, select, text
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Call
 from ivr.call_rows import upsert_call
 from ivr.calls import note_call

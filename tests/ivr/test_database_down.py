@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from app.circuit import CircuitBreaker, DatabaseUnavailable
-from app.extensions import db
+from app.core.circuit import CircuitBreaker, DatabaseUnavailable
+from app.core.extensions import db
 from app.models import Call, PrimaryFailure, Voicemail
-from app.pending import pending_count, replay_pending
-from app.snapshot import directory
+from app.resilience.pending import pending_count, replay_pending
+from app.resilience.snapshot import directory
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
 from tests.helpers import free_port, wait_until
 from tests.support.dead_ends import database_down

@@ -29,12 +29,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import create_app
-from app.db_bounds import WEB_WAIT_S
-from app.extensions import db
+from app.core.db_bounds import WEB_WAIT_S
+from app.core.extensions import db
 from app.models import Call
-from app.pending import replay_pending
-from app.simulator.media_server import MediaServer
-from app.tokens import create_token
+from app.resilience.pending import replay_pending
+from app.security.tokens import create_token
+from app.twilio.simulator.media_server import MediaServer
 from tests.conftest import DATABASE_URL
 from tests.helpers import finishes_within, wait_until
 from tests.support.app_state import dispose_engines

@@ -11,12 +11,13 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
+from app.core.mail import MailError
 from app.models import Call
-from app.pending import replay_pending
-from app.simulator.media_server import MediaServer
+from app.resilience.pending import replay_pending
+from app.twilio.simulator.media_server import MediaServer
 from forwarding.fallback_alerts import alert_fallback_not_counted
-from forwarding.mailer import MailError, SmtpMailer
+from forwarding.mailer import SmtpMailer
 from tests.conftest import REDIS_URL
 from tests.helpers import free_port
 from tests.support.app_state import dispose_engines, settle

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Call, OutageState, utcnow
 from tests.conftest import PUBLIC_URL
 from tests.twiml import only, parse, said, verbs

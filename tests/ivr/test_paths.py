@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OutageSource, OutageState
 from tests.conftest import PUBLIC_URL, TwilioHelper
 from tests.ivr.path_explorer import ENDINGS, Explorer

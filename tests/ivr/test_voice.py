@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Call
-from app.outages import update_outage
+from app.outages.lifecycle import update_outage
 from tests.conftest import PUBLIC_URL
 from tests.ivr.voice_helpers import MENU, fresh_call
 from tests.twiml import only, parse, said, verbs

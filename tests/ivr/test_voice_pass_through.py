@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import OutageSource, OutageState, PrimaryFailure
 from tests.conftest import PUBLIC_URL
 from tests.ivr.voice_helpers import MENU, fresh_call

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Call
 
 MENU = ["Say", "Say", "Gather", "Redirect"]

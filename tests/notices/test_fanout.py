@@ -7,10 +7,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Channel, MessageState, Notice, NoticeMessage, NoticeState, OptOut
-from app.outages import Scope, start_outage, update_outage
-from forwarding.notice_fanout import fan_out_notice
+from app.outages.lifecycle import Scope, start_outage, update_outage
+from app.outages.notices.fanout import fan_out_notice
 from tests.conftest import settle
 from tests.support.smtp import SmtpSink
 

@@ -9,10 +9,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import MessageState, Notice, NoticeMessage, NoticeState
-from app.outages import Scope, start_outage
-from forwarding.notice_fanout import fan_out_notice
+from app.outages.lifecycle import Scope, start_outage
+from app.outages.notices.fanout import fan_out_notice
 from tests.conftest import settle
 from tests.support.app_state import empty_tables
 from tests.support.smtp import SmtpSink

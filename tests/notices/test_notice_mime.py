@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from forwarding.notice_mime import alternative, header, sender
+from app.outages.notices.mime import alternative, header, sender
 
 AWKWARD = (
     "Wir bitten um Entschuldigung: Ihre Leitung ist gestört. Coût estimé = 0 €.\n"

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Notice, NoticeKind, NoticeState, OutageSource, utcnow
-from app.notices import release_overdue
-from app.outages import Scope, confirm_outage, resolve_outage, start_outage, update_outage
+from app.outages.lifecycle import Scope, confirm_outage, resolve_outage, start_outage, update_outage
+from app.outages.notices.policy import release_overdue
 from tests.conftest import settle
 from tests.support.smtp import SmtpSink
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from app.outages import OutageError, publish_report, resolve_outage
+from app.core.extensions import db
+from app.outages.lifecycle import OutageError, publish_report, resolve_outage
 from tests.conftest import TwilioHelper, settle
 from tests.support.smtp import SmtpSink
 

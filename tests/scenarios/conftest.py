@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db
-from app.tokens import create_token
+from app.core.extensions import db
+from app.security.tokens import create_token
 from tests.api.conftest import Api
 
 

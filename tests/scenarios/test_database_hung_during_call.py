@@ -29,8 +29,8 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.pending import pending_count
-from app.simulator.media_server import MediaServer
+from app.resilience.pending import pending_count
+from app.twilio.simulator.media_server import MediaServer
 from tests.conftest import DATABASE_URL, SmtpSink
 from tests.helpers import finishes_within, mp3_attachment, settings_env
 from tests.support.app_state import dispose_engines

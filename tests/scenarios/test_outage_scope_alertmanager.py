@@ -16,9 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import AlertRecord, Outage
-from app.tokens import create_token
+from app.security.tokens import create_token
 from tests.api.alertmanager_helpers import alert, deliver
 from tests.api.conftest import Api
 from tests.conftest import ADMIN_EMAIL, SmtpSink

@@ -17,9 +17,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import IdempotencyKey, Notice, Outage
-from app.tokens import create_token
+from app.security.tokens import create_token
 from tests.api.conftest import Api, assert_error
 from tests.conftest import SmtpSink
 from tests.support.app_state import settle

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.cli import main
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Notice, NoticeKind, NoticeState
-from app.simulator.media_server import MediaServer
-from forwarding.notice_text import SUBJECTS
+from app.outages.notices.text import SUBJECTS
+from app.twilio.simulator.media_server import MediaServer
 from tests.conftest import Invoke
 from tests.helpers import wait_until
 from tests.scenarios.overlap_helpers import (

@@ -11,9 +11,9 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Outage, utcnow
-from app.reminders import remind_admins
+from app.outages.reminders import remind_admins
 from tests.conftest import ADMIN_EMAIL
 from tests.helpers import wait_until
 from tests.scenarios.overlap_helpers import EAST, WEST, start

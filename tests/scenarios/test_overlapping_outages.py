@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Voicemail
 from tests.conftest import TwilioHelper, settle
 from tests.scenarios.overlap_helpers import (

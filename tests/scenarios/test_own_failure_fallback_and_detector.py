@@ -17,10 +17,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import create_app
-from app.detector import check_primary
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Call, Outage, PrimaryFailure
-from app.simulator.media_server import MediaServer
+from app.outages.detector import check_primary
+from app.twilio.simulator.media_server import MediaServer
 from tests.app.detector_helpers import FAILURES, _detector_settings
 from tests.app.twilio_configure_helpers import AddNumber
 from tests.app.twilio_configure_helpers import numbers as numbers  # a fixture: pytest finds it

@@ -19,10 +19,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.redis_guard import COOLDOWN_S
 from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
-from app.pending import pending_count
-from app.redis_guard import COOLDOWN_S
+from app.resilience.pending import pending_count
 from tests.conftest import SmtpSink
 from tests.helpers import settings_env, wait_until
 from tests.support.app_state import built_app

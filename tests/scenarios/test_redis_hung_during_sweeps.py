@@ -15,10 +15,10 @@ import pytest
 from flask import Flask
 from rq import Queue
 
-from app.extensions import db, redis_client
+from app.core.extensions import db, redis_client
 from app.models import Voicemail, utcnow
-from app.pending import pending_count, replay_pending
-from app.pending_jobs import queue_or_keep
+from app.resilience.pending import pending_count, replay_pending
+from app.resilience.pending_jobs import queue_or_keep
 from forwarding.tasks import alert_admins
 from tests.support.app_state import built_app
 from tests.support.dead_ends import refused_url

@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Delivery, Outage
-from app.outages import update_outage
+from app.outages.lifecycle import update_outage
 from tests.conftest import SmtpSink
 from tests.helpers import settings_env, wait_until
 from tests.support.app_state import built_app

@@ -19,8 +19,8 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.simulator.media_server import MediaServer
-from app.snapshot import directory
+from app.resilience.snapshot import directory
+from app.twilio.simulator.media_server import MediaServer
 from tests.helpers import wait_until
 from tests.support.app_state import dispose_engines
 from tests.support.dead_ends import database_down

@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from app import create_app
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState
 from forwarding.providers import PROBE_EVERY
 from tests.conftest import ADMIN_EMAIL, RelaySink, TwilioHelper

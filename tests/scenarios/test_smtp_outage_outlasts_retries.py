@@ -19,12 +19,12 @@ from sqlalchemy import select
 
 from app import create_app
 from app.admin.accounts import set_admin
-from app.config import DEFAULTS
-from app.extensions import db
+from app.core.config import DEFAULTS
+from app.core.extensions import db
+from app.core.mail import MailError
 from app.models import Delivery, DeliveryState, utcnow
-from app.tokens import create_token
+from app.security.tokens import create_token
 from forwarding.attempts import RETRY_CAP
-from forwarding.mailer import MailError
 from forwarding.sweeper import sweep_deliveries
 from forwarding.tasks import send_voicemail_email
 from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, log_in

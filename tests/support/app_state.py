@@ -13,13 +13,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from app.alert_gate import KEY_PREFIX as ALERT_GATE_PREFIX
-from app.extensions import db, jobs, redis_client
-from app.limits import REDIS_KEY_PREFIX as LIMITS_KEY_PREFIX
+from app.core.extensions import db, jobs, redis_client
+from app.core.scheduler import HEARTBEATS_KEY
 from app.models import Base, Notice
-from app.pending import DEAD_REDIS_KEY as DEAD_PENDING_KEY
-from app.pending import REDIS_KEY as PENDING_KEY
-from app.periodic import HEARTBEATS_KEY
+from app.resilience.alert_gate import KEY_PREFIX as ALERT_GATE_PREFIX
+from app.resilience.pending import DEAD_REDIS_KEY as DEAD_PENDING_KEY
+from app.resilience.pending import REDIS_KEY as PENDING_KEY
+from app.security.limits import REDIS_KEY_PREFIX as LIMITS_KEY_PREFIX
 from tests.helpers import wait_until
 
 

@@ -15,9 +15,9 @@ from types import TracebackType
 
 from flask import Flask
 
-from app.circuit import CircuitBreaker
-from app.database import build_engine
-from app.extensions import db
+from app.core.circuit import CircuitBreaker
+from app.core.database import build_engine
+from app.core.extensions import db
 from tests.helpers import free_port
 
 

@@ -17,10 +17,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from app import create_app
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Channel, Notice, NoticeKind, NoticeMessage, OptOut, Outage
-from app.outages import Scope, start_outage
-from app.simulator.media_server import MediaServer
+from app.outages.lifecycle import Scope, start_outage
+from app.twilio.simulator.media_server import MediaServer
 from tests.support.aws import SnsServer
 
 SENDER = "+14155550000"

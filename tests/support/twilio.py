@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
-from app.simulator.audio import make_wav
-from app.simulator.media_server import MediaServer, Recording
-from app.simulator.recordings_api import TWILIO_TIME
+from app.twilio.simulator.audio import make_wav
+from app.twilio.simulator.media_server import MediaServer, Recording
+from app.twilio.simulator.recordings_api import TWILIO_TIME
 
 ACCOUNT_SID = "AC" + "a1" * 16
 AUTH_TOKEN = "test-auth-token"

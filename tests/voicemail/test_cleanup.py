@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db, storage
+from app.core.extensions import db, storage
 from app.models import Voicemail
 from tests.conftest import SmtpSink, TwilioHelper
 from voicemail.cleanup import CopyNotVerified, delete_from_twilio

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Voicemail, VoicemailStatus, utcnow
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN
 from voicemail.download import (
@@ -126,7 +126,7 @@ def test_audio_that_cannot_be_decoded_fails_the_voicemail(
     app: Any, twilio: Any, media: Any
 ) -> None:
     recording = "RE" + "8" * 32
-    from app.simulator.media_server import Recording
+    from app.twilio.simulator.media_server import Recording
 
     media.state.recordings[recording] = Recording(
         b"definitely not a wav file", content_type="audio/x-wav"

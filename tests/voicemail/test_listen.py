@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from app.extensions import db, storage
+from app.core.extensions import db, storage
 from app.models import Voicemail, VoicemailStatus
-from app.simulator.audio import make_wav
+from app.twilio.simulator.audio import make_wav
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL, S3Server, SmtpSink
 from tests.helpers import mp3_attachment, mp3_duration
 from voicemail.audio import wav_to_mp3

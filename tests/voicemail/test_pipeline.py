@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
 from tests.conftest import ADMIN_EMAIL, SmtpSink
 from tests.helpers import mp3_attachment, mp3_duration, wait_until

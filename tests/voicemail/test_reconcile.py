@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import JobState, Voicemail
-from app.twilio_rest import TwilioApiError
+from app.twilio.rest import TwilioApiError
 from tests.conftest import SmtpSink, TwilioHelper
 from tests.helpers import free_port
 from voicemail.reconcile import WATERMARK, reconcile_recordings

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.models import Voicemail, VoicemailStatus
-from app.simulator.audio import make_wav
-from app.simulator.media_server import Recording
+from app.twilio.simulator.audio import make_wav
+from app.twilio.simulator.media_server import Recording
 from tests.conftest import ADMIN_EMAIL, SmtpSink, TwilioHelper
 from tests.helpers import wait_until
 from tests.support.twilio import ACCOUNT_SID

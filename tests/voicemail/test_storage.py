@@ -13,12 +13,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
+from app.core.storage import ObjectNotFound, Storage, StorageError
 from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
 from forwarding.tasks import send_voicemail_email
 from tests.conftest import S3Server, SmtpSink, TwilioHelper
 from tests.helpers import free_port, mp3_attachment
-from voicemail.storage import LocalStorage, ObjectNotFound, Storage, StorageError, storage_from_url
+from voicemail.storage import LocalStorage, storage_from_url
 from voicemail.storage_s3 import S3Storage
 from voicemail.tasks import process_voicemail
 

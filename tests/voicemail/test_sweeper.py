@@ -12,9 +12,9 @@ from rq import Queue
 from sqlalchemy import func, select, update
 
 from app import create_app
-from app.extensions import db, jobs, redis_client
+from app.core.extensions import db, jobs, redis_client
 from app.models import Delivery, Voicemail, VoicemailStatus, utcnow
-from app.pending import pending_count, replay_pending
+from app.resilience.pending import pending_count, replay_pending
 from tests.conftest import SmtpSink, TwilioHelper
 from tests.helpers import free_port
 from tests.support.app_state import built_app

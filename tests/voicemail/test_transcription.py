@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from app.extensions import db, jobs
+from app.core.extensions import db, jobs
 from app.models import Voicemail, utcnow
-from app.pending import pending_count
+from app.resilience.pending import pending_count
 from tests.conftest import PUBLIC_URL, SmtpSink, TwilioHelper
 from tests.twiml import only, parse
 from voicemail.tasks import process_voicemail

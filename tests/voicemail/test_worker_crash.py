@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.jobs import redis_connection
+from app.core.jobs import redis_connection
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
 from tests.helpers import settings_env, wait_until
 

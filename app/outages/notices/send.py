@@ -1,0 +1,171 @@
+"""Sending a batch of notice emails over one connection, and finishing a notice.
+
+A job claims the pending messages of its id range (pending → sending, a compare-and-set), sends
+them one after another through the mailer (which keeps its SMTP connection open), and commits
+their outcomes together. A worker killed mid-batch leaves its messages `sending`; the notice
+sweeper puts them back after LEASE and they go again with the same Message-ID: at most one batch
+repeats, the documented duplicate window for notices. Unsubscribed addresses are refused, never
+sent. What a message says is worked out as it goes, so an outage that started or ended since
+the fan-out changes it; one left with nothing true to say is withdrawn (app.coverage). Transient
+failures go back to pending and the job raises, so its retries are the backoff; after
+BACKLINE_MAIL_FALLBACK_AFTER failed attempts MAIL_FALLBACK_URL carries the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from email.message import Message
+from email.utils import parseaddr
+
+import structlog
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.core.extensions import db, mailer
+from app.core.jobs import job
+from app.core.mail import Envelope, Mailer, MailError, PermanentMailError
+from app.models import (
+    OPEN_MESSAGE_STATES,
+    Channel,
+    MessageState,
+    Notice,
+    NoticeMessage,
+    NoticeState,
+    OptOut,
+    utcnow,
+)
+from app.outages.coverage import NOTHING_TRUE
+from app.outages.notices.facts import load_facts
+from app.outages.notices.text import compose_email
+from forwarding.providers import fallback
+
+log = structlog.get_logger(__name__)
+
+LEASE = timedelta(minutes=10)  # longer than the send job's timeout
+ERROR_MAX_CHARS = 1000
+
+
+class NoticeRetry(MailError):
+    """Some messages of the batch failed transiently; the job's retry sends them again."""
+
+
+@job("notices", timeout=300, retry_intervals=(10, 30, 60, 120, 300, 600))
+def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
+    """Send the pending notice emails with ids first_id..last_id."""
+    session = db.session()
+    notice = session.get(Notice, notice_id)
+    if notice is None or notice.state != NoticeState.SENDING:
+        return
+    structlog.contextvars.bind_contextvars(notice_id=notice_id, outage_id=notice.outage_id)
+    messages = claim(session, notice_id, Channel.EMAIL, first_id, last_id)
+    if not messages:
+        finish_if_done(session, notice)
+        return
+    unsubscribed = opted_out(session, Channel.EMAIL, [m.address for m in messages])
+    subscriber_ids = {i for m in messages for i in m.subscriber_ids}
+    facts = load_facts(session, notice, subscriber_ids)
+    retry = False
+    sender = parseaddr(current_app.config["MAIL_FROM"])[1]
+    for message in messages:
+        if message.address in unsubscribed:
+            _close(message, MessageState.REFUSED, "unsubscribed from notices")
+            continue
+        if not facts.audience(notice.kind, message.subscriber_ids):
+            _close(message, MessageState.WITHDRAWN, NOTHING_TRUE)
+            continue
+        envelope = Envelope(sender, [message.address])
+        retry |= not _send(message, compose_email(notice, message, facts), envelope)
+    session.commit()
+    finish_if_done(session, notice)
+    if retry:
+        raise NoticeRetry(f"some emails of notice {notice_id} failed; retrying")
+
+
+def _send(message: NoticeMessage, email: Message, envelope: Envelope) -> bool:
+    """Hand one email to its provider; False when it should be tried again later."""
+    provider = _provider_for(message)
+    message.provider, message.provider_id = provider.name, email["Message-ID"]
+    try:
+        provider.send(email, envelope)
+    except PermanentMailError as exc:
+        _close(message, MessageState.FAILED, str(exc))
+        return True
+    except MailError as exc:
+        if message.attempts >= current_app.config["BACKLINE_MAX_DELIVERY_ATTEMPTS"]:
+            _close(message, MessageState.FAILED, f"gave up after {message.attempts}: {exc}")
+            return True
+        message.state, message.last_error = MessageState.PENDING, str(exc)[:ERROR_MAX_CHARS]
+        return False
+    message.state, message.sent_at, message.last_error = MessageState.SENT, utcnow(), None
+    return True
+
+
+def _provider_for(message: NoticeMessage) -> Mailer:
+    second = fallback()
+    if second is not None and message.attempts > current_app.config["BACKLINE_MAIL_FALLBACK_AFTER"]:
+        return second
+    return mailer()
+
+
+def _close(message: NoticeMessage, state: MessageState, reason: str) -> None:
+    message.state, message.last_error = state, reason[:ERROR_MAX_CHARS]
+
+
+def claim(
+    session: Session, notice_id: int, channel: Channel, first_id: int, last_id: int
+) -> Sequence[NoticeMessage]:
+    """Mark the range's pending messages `sending` for this job and return them."""
+    ids = session.scalars(
+        update(NoticeMessage)
+        .where(
+            NoticeMessage.notice_id == notice_id,
+            NoticeMessage.channel == channel,
+            NoticeMessage.id.between(first_id, last_id),
+            NoticeMessage.state == MessageState.PENDING,
+        )
+        .values(
+            state=MessageState.SENDING,
+            attempts=NoticeMessage.attempts + 1,
+            claimed_at=utcnow(),
+        )
+        .returning(NoticeMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    if not ids:
+        return []
+    query = select(NoticeMessage).where(NoticeMessage.id.in_(ids)).order_by(NoticeMessage.id)
+    return session.scalars(query.execution_options(populate_existing=True)).all()
+
+
+def opted_out(session: Session, channel: Channel, addresses: Sequence[str]) -> set[str]:
+    """The addresses among these that asked for no more notices on this channel."""
+    return set(
+        session.scalars(
+            select(OptOut.address).where(OptOut.channel == channel, OptOut.address.in_(addresses))
+        )
+    )
+
+
+def finish_if_done(session: Session, notice: Notice) -> bool:
+    """Mark a notice done once none of its messages is pending or being sent."""
+    if notice.state != NoticeState.SENDING:
+        return notice.state == NoticeState.DONE
+    still_open = session.scalar(
+        select(func.count())
+        .select_from(NoticeMessage)
+        .where(NoticeMessage.notice_id == notice.id, NoticeMessage.state.in_(OPEN_MESSAGE_STATES))
+    )
+    if still_open:
+        return False
+    session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.state == NoticeState.SENDING)
+        .values(state=NoticeState.DONE, finished_at=utcnow())
+    )
+    session.commit()
+    session.refresh(notice)
+    log.info("notice finished", notice_id=notice.id)
+    return True

@@ -1,0 +1,132 @@
+"""What the notice templates are given for one message: the notice's fixed content, the numbers
+it speaks of and, for resolve and report notices, what is true for each number now.
+
+A resolve notice says "working again" only of numbers whose time in outage it ends; numbers that
+another announced outage still covers are told which one, with its message and ETR, and get
+their summary when that outage ends too (the rule is in app.coverage). Times are shown in the
+recipient's timezone; outage messages in their language when the outage has a translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.core.phone import display
+from app.models import Channel, Notice, NoticeKind, NoticeMessage, Outage, OutageState
+from app.outages.notices.facts import BatchFacts, Summary
+from app.outages.notices.format import lasted, moment, reader_zone, short_list, when
+from app.security.links import status_url, unsubscribe_url
+from forwarding.voicemail_email import format_duration
+
+EMAIL_NUMBERS_SHOWN = 50
+
+
+def values_for(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> dict[str, Any]:
+    """Everything the templates may say in one message."""
+    content = notice.content
+    zone = reader_zone(message.timezone)
+    shown = facts.audience(notice.kind, message.subscriber_ids)
+    still = _still(facts, shown, message.language, zone)
+    numbers = [display(n) for n in facts.numbers_of(shown)]
+    started = moment(content.get("started_at"), zone)
+    resolved = moment(content.get("resolved_at"), zone)
+    values = {
+        "kind": notice.kind,
+        "message": _translated(content, message.language) if content.get("announced", True) else "",
+        "etr": when(moment(content.get("etr"), zone)),
+        "started": when(started),
+        "resolved": when(resolved),
+        "lasted": lasted(started, resolved),
+        "report": content.get("report"),
+        "numbers": numbers[:EMAIL_NUMBERS_SHOWN],
+        "more_numbers": max(0, len(numbers) - EMAIL_NUMBERS_SHOWN),
+        "sms_numbers": short_list(numbers),
+        "summary": None,
+        "all_back": True,
+        "back_numbers": [],
+        "still": still,
+        "still_answering": any(not other["monitoring"] for other in still),
+        "waiting": False,
+        "status_url": status_url(message.subscriber_ids),
+        "unsubscribe_url": unsubscribe_url(Channel.EMAIL.value, message.address),
+    }
+    if notice.kind == NoticeKind.RESOLVE:
+        values.update(_resolution(facts, shown, zone, resolved))
+    return values
+
+
+def _resolution(
+    facts: BatchFacts, shown: list[int], zone: ZoneInfo, resolved: datetime | None
+) -> dict[str, Any]:
+    """Which numbers are back, which wait, and the summary of the time in outage that ended."""
+    standings = {i: facts.standing_of(i) for i in shown}
+    back = [i for i in shown if standings[i].back]
+    summarised = [i for i in shown if standings[i].summarised]
+    starts = [s.since for i, s in standings.items() if s.summarised and s.since]
+    since = min(starts).astimezone(zone) if starts else None
+    values: dict[str, Any] = {
+        "all_back": bool(shown) and len(back) == len(shown),
+        "back_numbers": [display(n) for n in facts.numbers_of(back)],
+        "back_sms": short_list([display(n) for n in facts.numbers_of(back)]),
+        "waiting": len(summarised) < len(shown),
+        "summary": _summary_lines(facts.summary_of(summarised), zone) if summarised else None,
+    }
+    if since is not None:
+        values.update(started=when(since), lasted=lasted(since, resolved))
+    return values
+
+
+def _still(
+    facts: BatchFacts, shown: list[int], language: str | None, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """The announced outages that still cover some of these numbers, oldest first."""
+    covered: dict[int, tuple[Outage, list[int]]] = {}
+    for subscriber_id in shown:
+        for outage in facts.standing_of(subscriber_id).still:
+            covered.setdefault(outage.id, (outage, []))[1].append(subscriber_id)
+    found = []
+    for outage, ids in sorted(covered.values(), key=lambda pair: pair[0].started_at):
+        numbers = [display(n) for n in facts.numbers_of(ids)]
+        found.append(
+            {
+                "numbers": numbers,
+                "sms_numbers": short_list(numbers),
+                "started": when(outage.started_at.astimezone(zone)),
+                "message": _message(
+                    outage.subscriber_message, outage.subscriber_messages, language
+                ),
+                "etr": when(outage.etr.astimezone(zone)) if outage.etr else None,
+                "monitoring": outage.state == OutageState.MONITORING,  # calls go through again
+            }
+        )
+    return found
+
+
+def _translated(content: Mapping[str, Any], language: str | None) -> str:
+    return _message(content.get("subscriber_message"), content.get("subscriber_messages"), language)
+
+
+def _message(
+    default: str | None, translations: Mapping[str, str] | None, language: str | None
+) -> str:
+    return str((translations or {}).get(language or "") or default or "")
+
+
+def _summary_lines(summary: Summary, zone: ZoneInfo) -> dict[str, list[dict[str, str | None]]]:
+    return {
+        "voicemails": [
+            {
+                "caller": display(line.caller),
+                "at": when(line.at.astimezone(zone)),
+                "length": format_duration(line.duration_ms or 0),
+            }
+            for line in summary.voicemails
+        ],
+        "missed": [
+            {"caller": display(line.caller), "at": when(line.at.astimezone(zone))}
+            for line in summary.missed
+        ],
+    }

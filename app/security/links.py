@@ -1,0 +1,97 @@
+"""Signed links in notices: a subscriber's private status page, and one-click unsubscribe.
+
+Both are signed with BACKLINE_SECRET_KEY under their own salt, so neither can be turned into
+the other or into a listen link. A status link names the subscribers one notice was about (a
+business with several numbers sharing an address gets one link for all of them); it expires
+after BACKLINE_STATUS_LINK_DAYS, and `Subscriber.status_links_revoked_at` revokes every link
+issued to a subscriber before that moment. An unsubscribe link names a channel and address and
+does not expire: an old notice must still let its reader stop the next ones.
+
+A status link carries the moment it was issued to the microsecond (itsdangerous' own timestamp
+has whole seconds only): a link issued just after a revocation must work, and one issued just
+before it must not, even within the same second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeSerializer
+
+from app.core.urls import public_url
+from app.models import utcnow
+
+STATUS_SALT = "status-page"
+UNSUBSCRIBE_SALT = "unsubscribe"
+MAX_SUBSCRIBERS_PER_LINK = 200  # beyond this the link names the first ones only
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_ID = 2**63 - 1  # the largest id a database can be asked about
+MAX_MICROS = (datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
+
+
+class LinkInvalid(Exception):
+    """Not a link Backline made (or it was altered, or cut short)."""
+
+
+@dataclass(frozen=True)
+class StatusClaim:
+    subscriber_ids: tuple[int, ...]
+    issued_at: datetime
+    expired: bool  # genuine, but older than BACKLINE_STATUS_LINK_DAYS
+
+
+def status_url(subscriber_ids: Sequence[int]) -> str:
+    """The absolute link to the status page of these subscribers."""
+    ids = sorted(set(subscriber_ids))[:MAX_SUBSCRIBERS_PER_LINK]
+    issued = utcnow() - EPOCH
+    payload = {"ids": ids, "us": issued // timedelta(microseconds=1)}
+    return public_url(f"/status/{_status_serializer().dumps(payload)}")
+
+
+def read_status_token(token: str) -> StatusClaim:
+    """What a status token names; LinkInvalid unless Backline signed it as it stands."""
+    try:
+        payload = _status_serializer().loads(token)
+    except BadData:
+        raise LinkInvalid("bad signature or payload") from None
+    if not (isinstance(payload, dict) and set(payload) == {"ids", "us"}):
+        raise LinkInvalid("payload is not a status link")
+    ids, micros = payload["ids"], payload["us"]
+    if not (isinstance(ids, list) and ids and all(type(i) is int and 0 < i <= MAX_ID for i in ids)):
+        raise LinkInvalid("payload is not a list of subscriber ids")
+    if type(micros) is not int or not 0 <= micros < MAX_MICROS:
+        raise LinkInvalid("payload has no issuing time")
+    issued_at = EPOCH + timedelta(microseconds=micros)
+    expired = utcnow() - issued_at > timedelta(days=current_app.config["BACKLINE_STATUS_LINK_DAYS"])
+    return StatusClaim(tuple(ids), issued_at, expired)
+
+
+def unsubscribe_url(channel: str, address: str) -> str:
+    """The absolute one-click (RFC 8058) link that stops notices to one address."""
+    return public_url(f"/unsubscribe/{_unsubscribe_serializer().dumps([channel, address])}")
+
+
+def read_unsubscribe_token(token: str) -> tuple[str, str]:
+    """The (channel, address) an unsubscribe token names; LinkInvalid if it is not ours."""
+    try:
+        payload = _unsubscribe_serializer().loads(token)
+    except BadData:
+        raise LinkInvalid("bad signature or payload") from None
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and all(isinstance(part, str) and part for part in payload)
+    ):
+        raise LinkInvalid("payload is not a channel and an address")
+    return payload[0], payload[1]
+
+
+def _status_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["BACKLINE_SECRET_KEY"], salt=STATUS_SALT)
+
+
+def _unsubscribe_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["BACKLINE_SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
