@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.health.views import bp as health_bp
     from app.metrics import bp as metrics_bp
+    from app.outages.notices.sms_status import bp as notice_sms_bp
     from app.status_page import bp as status_page_bp
     from forwarding.views import bp as forwarding_bp
     from ivr.views import bp as ivr_bp
@@ -103,12 +104,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ivr_bp)
     app.register_blueprint(voicemail_bp)
     app.register_blueprint(forwarding_bp)
+    app.register_blueprint(notice_sms_bp)
     app.register_blueprint(admin_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
     from app.security.headers import init_security_headers
     from app.security.limits import init_limits
 
@@ -117,7 +121,7 @@ def _register_request_hooks(app: Flask) -> None:
         structlog.contextvars.clear_contextvars()
 
     init_body_limits(app, own_limits={"api"})  # the API bounds each request's body itself
-    init_limits(app)  # after the blueprints: the limits attach to the API's and the admin's
+    init_limits(app, api_bp, admin_bp)  # after the blueprints are registered
     init_security_headers(app)
     proxies = app.config["BACKLINE_TRUSTED_PROXIES"]
     if proxies > 0:

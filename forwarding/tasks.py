@@ -9,13 +9,13 @@ from app.core.extensions import db, jobs, mailer, storage
 from app.core.jobs import job
 from app.core.mail import Mailer, MailError, PermanentMailError
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, Outage, Subscriber
+from app.security.listen_links import listen_url
 from forwarding.alerts import send_alert, should_alert
 from forwarding.attempts import FINAL_STATES, RETRY_INTERVALS, begin_attempt, finish_attempt
 from forwarding.provider_alerts import alert_provider_refusing
 from forwarding.provider_health import delayed_deliveries, hold_if_refusing_all
 from forwarding.providers import route
 from forwarding.voicemail_email import VoicemailContext, compose
-from voicemail.listen import listen_url
 
 log = structlog.get_logger(__name__)
 

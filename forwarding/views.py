@@ -116,6 +116,3 @@ def _notification(message: dict[str, Any]) -> ResponseReturnValue:
     for delivery_id in bounced:
         queue_or_keep(alert_admins, delivery_id)
     return jsonify(status="applied", bounced=bounced)
-
-
-from forwarding import sms_status  # noqa: E402, F401  (its route lives on this blueprint)

@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 
 from app.core.extensions import db
 from app.models import AlertRecord, Outage, OutageEvent, OutageState
-from app.outages.lifecycle import affected_subscribers
+from app.outages.affected import affected_subscribers
 from app.security.tokens import create_token
 from tests.helpers import free_port, require_program, wait_until
 

@@ -1,30 +1,24 @@
-"""Signed, expiring listen links: how a subscriber hears a voicemail without logging in.
+"""The listen route: a subscriber hears a voicemail through its signed link, without logging in.
 
-A token carries the voicemail id and the link's lifetime, signed with BACKLINE_SECRET_KEY
-(itsdangerous adds when it was signed). Recordings stay private: this route is the only way to
-hear one over HTTP, and only with a valid token.
+Links are made and read by app.security.listen_links. Recordings stay private: this route is
+the only way to hear one over HTTP, and only with a valid token.
 """
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
-
 import structlog
-from flask import Response, current_app, request
-from itsdangerous import BadData, URLSafeTimedSerializer
+from flask import Response, request
+from itsdangerous import BadData
 
 from app.core.circuit import DatabaseUnavailable
 from app.core.extensions import db, storage
 from app.core.storage import ObjectNotFound, StorageError
-from app.core.urls import public_url
 from app.models import Voicemail, VoicemailStatus
+from app.security.listen_links import LinkExpired, voicemail_id_from
 from voicemail.views import bp
 
 log = structlog.get_logger(__name__)
 
-SALT = "listen"
-MAX_ID = 2**63 - 1  # a larger voicemail id is not Backline's (and overflows a query)
 INVALID = "This listen link is not valid. Check that it was copied whole from the voicemail email."
 EXPIRED = (
     "This listen link has expired. The MP3 attached to the voicemail email still plays; "
@@ -35,38 +29,6 @@ NO_AUDIO = (
     "or it has been deleted under the retention policy."
 )
 UNAVAILABLE = "The recording cannot be fetched right now. Please try again in a few minutes."
-
-
-class LinkExpired(Exception):
-    """The link was genuine but its lifetime is over."""
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["BACKLINE_SECRET_KEY"], salt=SALT)
-
-
-def listen_url(voicemail_id: int, expires_in: timedelta | None = None) -> str:
-    """The absolute link that plays one voicemail; it works for BACKLINE_LISTEN_LINK_DAYS."""
-    if expires_in is None:
-        expires_in = timedelta(days=current_app.config["BACKLINE_LISTEN_LINK_DAYS"])
-    token = _serializer().dumps([voicemail_id, int(expires_in.total_seconds())])
-    return public_url(f"{bp.url_prefix}/listen/{token}")
-
-
-def voicemail_id_from(token: str) -> int:
-    """The voicemail a token names; BadData if it is not ours, LinkExpired if too old."""
-    payload, signed_at = _serializer().loads(token, return_timestamp=True)
-    if not (
-        isinstance(payload, list)
-        and len(payload) == 2
-        and all(type(value) is int for value in payload)
-        and 0 < payload[0] <= MAX_ID
-    ):
-        raise BadData("the token's payload is not a listen link")
-    voicemail_id, lifetime = payload
-    if signed_at.timestamp() + lifetime < time.time():
-        raise LinkExpired
-    return int(voicemail_id)
 
 
 @bp.get("/listen/<token>")

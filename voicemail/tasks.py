@@ -11,9 +11,12 @@ from sqlalchemy import update
 from app.core.extensions import db, jobs, storage
 from app.core.jobs import job
 from app.models import OWED_STATES, Delivery, Subscriber, Voicemail, VoicemailStatus, utcnow
+from forwarding.tasks import send_voicemail_email
+from forwarding.voicemail_alerts import alert_voicemail_failed
 from voicemail import transcription
 from voicemail.attribution import attribute_unknown_call
 from voicemail.audio import AudioError, wav_to_mp3
+from voicemail.cleanup import delete_from_twilio
 from voicemail.download import (
     DownloadError,
     DownloadPolicy,
@@ -86,8 +89,6 @@ def _fetch_and_store(voicemail: Voicemail) -> None:
     session.commit()
     log.info("voicemail stored", voicemail_id=voicemail.id, duration_ms=converted.duration_ms)
     if current_app.config["BACKLINE_DELETE_FROM_TWILIO"]:
-        from voicemail.cleanup import delete_from_twilio
-
         jobs.enqueue(delete_from_twilio, voicemail.id)
 
 
@@ -129,7 +130,6 @@ def _fail(voicemail: Voicemail, reason: str) -> None:
     voicemail.error = reason
     db.session.commit()
     log.error("voicemail failed", voicemail_id=voicemail.id, reason=reason)
-    from forwarding.voicemail_alerts import alert_voicemail_failed
 
     jobs.enqueue(alert_voicemail_failed, voicemail.id)
 
@@ -157,7 +157,6 @@ def _create_deliveries(voicemail: Voicemail) -> None:
 
 
 def _queue_deliveries(voicemail: Voicemail) -> None:
-    from forwarding.tasks import send_voicemail_email
 
     for delivery in voicemail.deliveries:
         if delivery.state in OWED_STATES:

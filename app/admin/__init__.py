@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from app.admin.auth import current_admin
+from app.core.extensions import csrf
+
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 
@@ -12,8 +15,6 @@ def _protect_forms() -> None:
     """Every state-changing admin request carries the session's CSRF token (400 otherwise)."""
     from flask import g, request
 
-    from app.core.extensions import csrf
-
     g.pop("csrf_token", None)  # Flask-WTF caches it on `g`, which may span requests (tests)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
@@ -21,7 +22,6 @@ def _protect_forms() -> None:
 
 @bp.app_context_processor  # app-wide: the error page of an unknown /admin URL uses it too
 def _admin_helpers() -> dict[str, object]:
-    from app.admin.auth import current_admin
 
     return {"current_admin": current_admin}
 

@@ -33,7 +33,8 @@ from app.admin.outage_scope import scope_summary
 from app.core.extensions import db
 from app.core.phone import display
 from app.models import Outage, OutageState, Subscriber
-from app.outages.lifecycle import Scope, active_outages, affected_count, start_outage
+from app.outages.affected import affected_count
+from app.outages.lifecycle import Scope, active_outages, start_outage
 from app.outages.notices.progress import outage_progress
 from app.outages.scope_rules import existing_values, nobody_matches, scope_count
 

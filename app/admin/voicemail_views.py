@@ -18,8 +18,8 @@ from app.admin.voicemail_resend import resend_voicemail
 from app.core.extensions import db
 from app.core.phone import display
 from app.models import Subscriber, Voicemail, VoicemailStatus
+from app.security.listen_links import listen_url
 from forwarding.resend import ResendRefused, queue_resends
-from voicemail.listen import listen_url
 
 PLAYABLE = (VoicemailStatus.STORED, VoicemailStatus.HELD)
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import g, request
 
-from app.api.errors import BEARER_CHALLENGE, ApiError
+from app.api.errors import ApiError
 from app.api.payload import body_limit
 from app.core.extensions import db
 from app.models import ApiToken
 from app.security.auth_failures import count_failed_authentication
-from app.security.tokens import authenticate
+from app.security.tokens import BEARER_CHALLENGE, authenticate, bearer_token
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
-TOKEN_MAX = 200  # real tokens are 43 characters; longer ones are not worth hashing
 
 
 def require_token() -> None:
@@ -43,18 +42,6 @@ def require_token() -> None:
             },
         )
     g.api_token = token
-
-
-def bearer_token() -> str | None:
-    """The token from `Authorization: Bearer …`; "" for a malformed one, None for none."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > TOKEN_MAX:
-        return ""
-    return token
 
 
 def actor() -> str:

@@ -18,8 +18,6 @@ from app.core.circuit import DatabaseUnavailable
 
 log = structlog.get_logger(__name__)
 
-BEARER_CHALLENGE = 'Bearer realm="backline"'
-
 
 class ApiError(Exception):
     """An answer other than success, with the sentence that explains it."""

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.outages.lifecycle import affected_count, draft_outage
+from app.outages.affected import affected_count
+from app.outages.lifecycle import draft_outage
 from app.outages.notices.preview import first_notice
 
 

@@ -24,9 +24,9 @@ from app.api.payload import canonical_hash, fetch, json_object, paginated, query
 from app.core.extensions import db
 from app.core.urls import public_url
 from app.models import ACTIVE_STATES, Outage, OutageSource, OutageState
+from app.outages.affected import affected_count
 from app.outages.lifecycle import (
     OutageError,
-    affected_count,
     confirm_outage,
     publish_report,
     resolve_outage,

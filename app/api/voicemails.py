@@ -15,7 +15,7 @@ from app.api.outage_json import iso
 from app.api.payload import MAX_ID, fetch, paginated, query_choice, query_int, query_text
 from app.core.phone import display
 from app.models import Voicemail, VoicemailStatus
-from voicemail.listen import listen_url
+from app.security.listen_links import listen_url
 
 
 def voicemail_json(voicemail: Voicemail, detail: bool = False) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from app.cli.notice_work import deliver_here
 from app.cli.outage_options import actor, message_options, parse_numbers
 from app.core.extensions import db
 from app.models import Outage
-from app.outages.lifecycle import Scope, affected_count, draft_outage, start_outage
+from app.outages.affected import affected_count
+from app.outages.lifecycle import Scope, draft_outage, start_outage
 from app.outages.notices.preview import first_notice
 from app.outages.scope_rules import nobody_matches
 

@@ -22,11 +22,11 @@ from app.models import utcnow
 from app.outages.detector import check_primary
 from app.outages.notices.policy import release_overdue
 from app.outages.notices.sms import pace_sms
+from app.outages.notices.sms_delivery import import_sns_opt_outs
 from app.outages.notices.sweeper import sweep_notices
 from app.outages.reminders import remind_admins
 from app.resilience.pending import replay_pending
 from app.retention import purge_voicemails_periodically
-from forwarding.sms_delivery import import_sns_opt_outs
 from forwarding.sweeper import sweep_deliveries
 from voicemail.reconcile import reconcile_recordings
 from voicemail.sweeper import sweep_voicemails

@@ -1,1 +1,1 @@
-"""app.health."""
+"""Liveness and readiness endpoints for load balancers and orchestrators (/healthz, /readyz)."""

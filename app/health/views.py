@@ -26,6 +26,8 @@ from app.core.config import uses_development_twilio
 from app.core.probes import Outcome, prober
 from app.health.readiness import dependency_checks
 from app.models import utcnow
+from ivr.context import language_of
+from ivr.twiml import Caller, outage_answer
 
 bp = Blueprint("health", __name__)
 log = structlog.get_logger(__name__)
@@ -69,8 +71,6 @@ def _signature_problem() -> str | None:
 
 def _answer_problem() -> str | None:
     """Build what `/ivr/fallback` says to a caller when nothing else can be reached."""
-    from ivr.context import language_of
-    from ivr.twiml import Caller, outage_answer
 
     try:
         document = outage_answer(Caller(None, language_of(None)), None, utcnow())

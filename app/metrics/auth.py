@@ -15,10 +15,8 @@ from flask import Flask, Response, current_app, jsonify
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.api.auth import bearer_token
-from app.api.errors import BEARER_CHALLENGE
 from app.core.probes import prober
-from app.security.tokens import authenticate, hash_token
+from app.security.tokens import BEARER_CHALLENGE, authenticate, bearer_token, hash_token
 
 AUTH_TIMEOUT_S = 1.0
 REMEMBER_S = 3600.0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
-from app.core.database import build_engine
 
+from app.core.database import build_engine
 from app.models import Base
 
 LOCK_TIMEOUT = "5s"  # never queue behind a long transaction while calls are being answered

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Outage, Subscriber
+from app.outages.affected import scope_conditions
 from app.outages.coverage import Place, covers
-from app.outages.lifecycle import scope_conditions
 
 
 @dataclass(frozen=True)

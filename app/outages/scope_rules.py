@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.models import Subscriber
-from app.outages.lifecycle import Scope, affected_count, draft_outage
+from app.outages.affected import affected_count
+from app.outages.lifecycle import Scope, draft_outage
 
 MAX_SHOWN = 30  # values named in a refusal; a typo is found among a few, not thousands
 MAX_DESCRIBED = 5  # of a scope's own values, beyond which they are counted

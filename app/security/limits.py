@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 import structlog
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse_many
@@ -43,11 +43,11 @@ UNLIMITED_API_ENDPOINTS = frozenset({"api.alertmanager_webhook"})  # an alert mu
 LOGIN_ENDPOINT = "admin.login"
 
 
-def init_limits(app: Flask) -> Limiter:
-    """Bind a limiter to `app` (its blueprints already registered); nothing connects yet."""
-    from app.admin import bp as admin_bp
-    from app.api import bp as api_bp
+def init_limits(app: Flask, api_bp: Blueprint, admin_bp: Blueprint) -> Limiter:
+    """Bind a limiter to `app` (its blueprints already registered); nothing connects yet.
 
+    Every request to `api_bp` shares the API limit; POSTs to `admin_bp` share the login limit.
+    """
     api_limit = _rate_setting(app, "BACKLINE_RATE_LIMIT_API")
     login_limit = _rate_setting(app, "BACKLINE_RATE_LIMIT_LOGIN")
     redis_url = app.config.get("REDIS_URL")

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
+from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ from app.models import ApiToken, utcnow
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,99}$")
 LAST_USED_PRECISION = timedelta(minutes=1)  # no write per request just to move a timestamp
+TOKEN_MAX = 200  # real tokens are 43 characters; longer ones are not worth hashing
+BEARER_CHALLENGE = 'Bearer realm="backline"'
 
 
 class TokenError(ValueError):
@@ -88,3 +91,15 @@ def authenticate(session: Session, presented: str) -> ApiToken | None:
         row.last_used_at = now
         session.commit()
     return row
+
+
+def bearer_token() -> str | None:
+    """The token from `Authorization: Bearer …`; "" for a malformed one, None for none."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > TOKEN_MAX:
+        return ""
+    return token

@@ -1,1 +1,1 @@
-"""app.subscribers."""
+"""Subscribers: their records and rules (numbers, plans, regions, greetings) and CSV import/export."""

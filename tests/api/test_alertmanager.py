@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.core.extensions import db
 from app.models import AlertRecord, Outage, OutageEvent, OutageState
+from app.outages.affected import affected_count, affected_subscribers
 from app.outages.detector import SUBSCRIBER_MESSAGE
-from app.outages.lifecycle import affected_count, affected_subscribers
 from tests.api.alertmanager_helpers import alert, count, deliver, only_outage
 from tests.api.conftest import Api
 

@@ -162,7 +162,7 @@ def test_outage_for_is_the_most_recently_updated_active_outage_affecting_them(
 def test_the_affected_count_in_sql_agrees_with_outage_affects(
     subscriber: Any, outage: Any, scope: dict[str, Any]
 ) -> None:
-    from app.outages.lifecycle import affected_count
+    from app.outages.affected import affected_count
 
     people = [
         subscriber(number="+14155550100", region="us-west", plan="basic"),

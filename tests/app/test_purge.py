@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from app.core.config import ConfigError, load_settings
 from app.core.extensions import db
 from app.models import Call, Delivery, DeliveryState, Subscriber, Voicemail, VoicemailStatus, utcnow
+from app.security.listen_links import listen_url
 from app.twilio.simulator.media_server import MediaServer
 from forwarding.resend import ResendRefused, retryable
 from tests.app.purge_helpers import NUMBER
@@ -34,7 +35,6 @@ from tests.app.retention_seed import (
 )
 from tests.conftest import Invoke
 from tests.support.aws import S3Server
-from voicemail.listen import listen_url
 from voicemail.storage_s3 import S3Storage
 
 

@@ -49,7 +49,7 @@ PUBLIC: dict[str, tuple[str, int | tuple[int, ...]]] = {
             "ivr.screen_result",
             "voicemail.recording_status",
             "voicemail.transcription_callback",
-            "forwarding.sms_status",
+            "notice_sms.sms_status",
         )
     },
 }

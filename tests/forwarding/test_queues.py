@@ -12,7 +12,7 @@ import pytest
 from app.core.jobs import QUEUES
 from app.outages.notices.fanout import fan_out_notice
 from app.outages.notices.send import send_notice_emails
-from forwarding.sms_delivery import resend_sms_on_fallback
+from app.outages.notices.sms_delivery import resend_sms_on_fallback
 from forwarding.tasks import alert_admins, send_voicemail_email
 from forwarding.voicemail_alerts import alert_voicemail_failed
 from voicemail.tasks import process_voicemail

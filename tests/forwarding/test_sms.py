@@ -16,14 +16,14 @@ from sqlalchemy import update
 from app.core.config import DEV_AUTH_TOKEN
 from app.core.extensions import db
 from app.models import MessageState, NoticeMessage
-from app.twilio.simulator.media_server import MediaServer
-from forwarding.sms import DEV_SMS_FROM, SnsSms, TwilioSms, providers_from_config
-from forwarding.sms_delivery import (
+from app.outages.notices.sms_delivery import (
     MAX_SMS_ATTEMPTS,
     deliver_sms,
     import_opt_outs,
     import_sns_opt_outs,
 )
+from app.twilio.simulator.media_server import MediaServer
+from forwarding.sms import DEV_SMS_FROM, SnsSms, TwilioSms, providers_from_config
 from forwarding.sms_outbox import OutboxSms
 from tests.conftest import PUBLIC_URL
 from tests.helpers import free_port

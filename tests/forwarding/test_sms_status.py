@@ -13,9 +13,9 @@ from flask import Flask
 
 from app.core.extensions import jobs
 from app.models import MessageState, NoticeMessage
+from app.outages.notices import sms_delivery
+from app.outages.notices.sms_delivery import deliver_sms
 from app.twilio.simulator.media_server import MediaServer
-from forwarding import sms_delivery
-from forwarding.sms_delivery import deliver_sms
 from tests.conftest import ACCOUNT_SID, TwilioHelper
 from tests.support.aws import SnsServer
 from tests.support.sms import SmsSetup, opt_out_of, pending_sms, sms_setup, stored, unique_mobile

@@ -14,11 +14,11 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.core.extensions import db, storage
 from app.models import Voicemail, VoicemailStatus
+from app.security.listen_links import listen_url
 from app.twilio.simulator.audio import make_wav
 from tests.conftest import ACCOUNT_SID, PUBLIC_URL, S3Server, SmtpSink
 from tests.helpers import mp3_attachment, mp3_duration
 from voicemail.audio import wav_to_mp3
-from voicemail.listen import listen_url
 from voicemail.storage import storage_from_url
 
 DAY = 24 * 3600

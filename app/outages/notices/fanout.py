@@ -36,8 +36,8 @@ from app.models import (
     Subscriber,
     utcnow,
 )
+from app.outages.affected import scope_conditions
 from app.outages.coverage import Coverage, Place, load_coverage
-from app.outages.lifecycle import scope_conditions
 from forwarding.sms import sms_providers
 
 log = structlog.get_logger(__name__)

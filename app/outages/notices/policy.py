@@ -27,6 +27,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from app.core.extensions import db, jobs
 from app.models import (
     Notice,
     NoticeKind,
@@ -39,6 +40,7 @@ from app.models import (
 )
 from app.models.outage import PEOPLE
 from app.outages.coverage import is_announced, load_coverage
+from app.outages.notices.fanout import fan_out_notice
 
 log = structlog.get_logger(__name__)
 
@@ -106,7 +108,6 @@ def confirm(session: Session, outage: Outage, *, actor: str) -> bool:
 
 def release_overdue() -> int:
     """Confirm automatic outages firing for BACKLINE_AUTO_NOTIFY_AFTER; return how many."""
-    from app.core.extensions import db
 
     session = db.session()
     minutes = current_app.config["BACKLINE_AUTO_NOTIFY_AFTER"]
@@ -190,8 +191,6 @@ def _queue_released(session: Session) -> None:
     released = session.info.pop(_RELEASED, None)
     if not released or not has_app_context():
         return
-    from app.core.extensions import jobs
-    from app.outages.notices.fanout import fan_out_notice
 
     for notice_id in released:
         jobs.enqueue(fan_out_notice, notice_id)  # the notice sweeper catches a failed enqueue

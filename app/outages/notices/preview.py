@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.models import Channel, Notice, NoticeKind, NoticeMessage, Outage, Subscriber
-from app.outages.lifecycle import affected_subscribers
+from app.outages.affected import affected_subscribers
 from app.outages.notices.facts import BatchFacts
 from app.outages.notices.policy import content_of
 from app.outages.notices.text import preview_email

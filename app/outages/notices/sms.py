@@ -29,7 +29,7 @@ def sms_rate() -> int:
 
 def pace_sms(window_s: float = WINDOW_S, notice_id: int | None = None) -> int:
     """Send up to one window's worth of pending notice SMS at the sender's rate; return how many."""
-    from forwarding.sms_delivery import deliver_sms
+    from app.outages.notices.sms_delivery import deliver_sms
 
     rate = sms_rate()
     session = db.session()

@@ -83,7 +83,7 @@ def _emails_waiting(notice_id: int, quiet: datetime) -> bool:
 
 def _requeue_fallback_resends(quiet: datetime) -> int:
     """SMS a status callback marked for the second provider whose resend job was lost."""
-    from forwarding.sms_delivery import resend_sms_on_fallback
+    from app.outages.notices.sms_delivery import resend_sms_on_fallback
 
     waiting = db.session.scalars(
         select(NoticeMessage.id).where(

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from app.core.extensions import db
 from app.models import Notice, NoticeKind, NoticeMessage
 from app.outages.notices.facts import BatchFacts, load_facts
 from app.outages.notices.mime import alternative, header, identify, sender
@@ -74,7 +75,6 @@ def sms_body(message: NoticeMessage, facts: BatchFacts | None = None) -> str | N
     None when nothing true is left to say to it (every number it covered is now told by
     another notice): the message is then withdrawn, not sent.
     """
-    from app.core.extensions import db
 
     notice = db.session.get_one(Notice, message.notice_id)
     if facts is None:

@@ -24,7 +24,8 @@ from app.core.jobs import job
 from app.core.phone import last_four
 from app.models import Channel, MessageState, NoticeMessage, OptOut, utcnow
 from app.outages.coverage import NOTHING_TRUE
-from forwarding.sms import SmsProviderError, SmsRefused, SmsSender, sms_providers
+from app.outages.notices.text import sms_body
+from forwarding.sms import SmsProviderError, SmsRefused, SmsSender, SnsSms, sms_providers
 
 log = structlog.get_logger(__name__)
 
@@ -101,7 +102,6 @@ def retry_on_fallback(message: NoticeMessage, body: str | None) -> None:
 def body_for(message: NoticeMessage) -> str | None:
     """The SMS text of a notice message, rebuilt (the status callback does not carry it); None
     when nothing in it is true any more."""
-    from app.outages.notices.text import sms_body  # lazily: the notice modules import this one
 
     return sms_body(message)
 
@@ -226,7 +226,6 @@ def import_sns_opt_outs() -> int:
     Twilio tells Backline of an opt-out only when it refuses a send; SNS keeps a list, read here
     so that a STOP sent to the SNS sender also stops Twilio from texting that number.
     """
-    from forwarding.sms import SnsSms
 
     for provider in sms_providers():
         if isinstance(provider, SnsSms):
