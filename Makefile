@@ -35,10 +35,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	@echo "==> ruff (lint and format check) and mypy"
+	@echo "==> ruff (lint and format check), mypy, and the layer contracts (import-linter)"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app ivr voicemail forwarding
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

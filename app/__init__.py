@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = CookieSessions()
     configure_logging(json_output=_wants_json_logs(settings))
     _init_extensions(app)
+    _register_commit_hooks()
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
@@ -84,6 +85,17 @@ def _init_extensions(app: Flask) -> None:
         app.config["SMTP_URL"], app.config["BACKLINE_OUTBOX"]
     )
     app.extensions["backline.mail_fallback"] = fallback_from_url(app.config["MAIL_FALLBACK_URL"])
+
+
+def _register_commit_hooks() -> None:
+    """What a commit does besides writing rows, in every process that builds the app: notices
+    it released are queued for fan-out, and a change to an outage or a subscriber invalidates
+    the snapshot that answers calls."""
+    from app.outages.notices.policy import queue_released_on_commit
+    from app.resilience.snapshot import invalidate_on_commit
+
+    queue_released_on_commit()
+    invalidate_on_commit()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -22,9 +22,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
 
-from app.api.fields import MESSAGE_LIMIT
 from app.core.phone import InvalidNumber, normalise
 from app.models import ACTIVE_STATES
+from app.models.outage import MESSAGE_LIMIT
 from app.outages.lifecycle import REPORT_MAX_CHARS, Scope
 
 MAX_SCOPE_NUMBERS = 1000

@@ -14,10 +14,9 @@ from werkzeug.wrappers import Response
 from app.admin import bp
 from app.admin.auth import current_admin, login_required
 from app.admin.subscriber_forms import ImportForm
-from app.api.payload import CSV_LIMIT
 from app.core.extensions import db
 from app.models import Subscriber, utcnow
-from app.subscribers.csv_files import COLUMNS, export_csv, import_rows, read_csv_for
+from app.subscribers.csv_files import COLUMNS, CSV_LIMIT, export_csv, import_rows, read_csv_for
 
 log = structlog.get_logger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Any
 from app.api.errors import Invalid
 from app.api.payload import json_type
 from app.core.phone import InvalidNumber, normalise
+from app.models.outage import MESSAGE_LIMIT
 from ivr.wording import SUPPORTED_LANGUAGES
 
-MESSAGE_LIMIT = 2000  # Twilio's <Say> reads at most 4,096 characters; a caller listens to this
 # What a phone number and a time look like: checked here and stated in the OpenAPI document, so
 # the two cannot disagree. phonenumbers and datetime then check the rest (a real number, date).
 PHONE_PATTERN = r"^ *\+[0-9][0-9 ().-]{5,38} *$"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.fields import MESSAGE_LIMIT, PHONE_LIMIT, PHONE_PATTERN, TIME_LIMIT, TIME_PATTERN
+from app.api.fields import PHONE_LIMIT, PHONE_PATTERN, TIME_LIMIT, TIME_PATTERN
 from app.api.outage_json import EVERYONE, SCOPE_ITEMS_LIMIT, SCOPE_VALUE_LIMIT
 from app.api.subscriber_json import MAX_EMAILS
 from app.models import DeliveryState, OutageState, VoicemailStatus
+from app.models.outage import MESSAGE_LIMIT
 from app.outages.lifecycle import REPORT_MAX_CHARS
 from app.subscribers.rules import EMAIL, EMAIL_MAX, TEXT_LIMITS
 from ivr.wording import SUPPORTED_LANGUAGES

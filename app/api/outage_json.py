@@ -9,6 +9,7 @@ from app.api import fields
 from app.api.errors import Invalid
 from app.api.payload import json_type
 from app.models import Outage, OutageState
+from app.models.outage import MESSAGE_LIMIT
 from app.outages.lifecycle import Scope
 
 MESSAGES = ("message", "caller_message", "subscriber_message", "caller_messages")
@@ -59,7 +60,7 @@ def update_changes(body: dict[str, Any]) -> dict[str, Any]:
 
 def _messages(body: dict[str, Any]) -> dict[str, Any]:
     """The messages in `body`; `message` sets both, and the specific fields override it."""
-    limit = fields.MESSAGE_LIMIT
+    limit = MESSAGE_LIMIT
     result: dict[str, Any] = {}
     if "message" in body:
         both = fields.text(body["message"], "message", limit, nullable=True)

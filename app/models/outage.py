@@ -27,6 +27,7 @@ class OutageSource(enum.StrEnum):
     DETECTOR = "detector"
 
 
+MESSAGE_LIMIT = 2000  # Twilio's <Say> reads at most 4,096 characters; a caller listens to this
 ACTIVE_STATES = (OutageState.INVESTIGATING, OutageState.IDENTIFIED, OutageState.MONITORING)
 PEOPLE = (OutageSource.ADMIN, OutageSource.API)
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from app.core.extensions import jobs
 from app.core.phone import InvalidNumber, normalise
 from app.models import AlertRecord, Outage, OutageSource, OutageState, utcnow
+from app.models.outage import MESSAGE_LIMIT
 from app.outages.alert_warnings import warn_admins_of_ignored_alerts
 from app.outages.detector import SUBSCRIBER_MESSAGE
 from app.outages.lifecycle import Scope, start_outage, update_outage
@@ -41,7 +42,6 @@ log = structlog.get_logger(__name__)
 FIRING, RESOLVED = "firing", "resolved"
 STARTED, ALREADY_SEEN, MONITORING, IGNORED = "started", "already-seen", "monitoring", "ignored"
 EVERYONE_LABEL, EVERYONE = "backline_scope", "all"
-MESSAGE_LIMIT = 2000  # the API's bound on outage messages
 ACTOR_LIMIT = 200  # the outage_events.actor column
 
 

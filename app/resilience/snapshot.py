@@ -237,19 +237,28 @@ def _shared_write(write: Any) -> None:
 _WATCHED = (Outage, Subscriber)
 
 
-@event.listens_for(Session, "before_flush")
+def invalidate_on_commit() -> None:
+    """From now on in this process, committing a change to an outage or a subscriber
+    invalidates the snapshot. The composition root (create_app) calls this; twice is once."""
+    for name, listener in (
+        ("before_flush", _note_changes),
+        ("after_commit", _invalidate_after_commit),
+        ("after_rollback", _forget_changes),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
 def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
     changed = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(obj, _WATCHED) for obj in changed):
         session.info["snapshot_stale"] = True
 
 
-@event.listens_for(Session, "after_commit")
 def _invalidate_after_commit(session: Session) -> None:
     if session.info.pop("snapshot_stale", False) and has_app_context():
         directory.invalidate()
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_changes(session: Session) -> None:
     session.info.pop("snapshot_stale", None)

@@ -29,6 +29,7 @@ from app.subscribers.rules import (
     timezone_problem,
 )
 
+CSV_LIMIT = 16 * 1024 * 1024  # about 150,000 subscribers
 COLUMNS = ("number", "name", "email", "plan", "region", "backup_number", "timezone", "language")
 REQUIRED = ("number", "email")
 

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from app.api.payload import CSV_LIMIT, JSON_LIMIT
+from app.api.payload import JSON_LIMIT
 from app.security.limits import UNLIMITED_API_ENDPOINTS
+from app.subscribers.csv_files import CSV_LIMIT
 from tests.api.conftest import PREFIX, Api
 from tests.api.openapi_bounds import largest
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from app.config import DEFAULTS
-from app.periodic import PERIODIC_JOBS
+from app.core.config import DEFAULTS
+from app.core.scheduler import PERIODIC_JOBS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TODO = "TODO: say what it is for."

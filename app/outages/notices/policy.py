@@ -14,7 +14,8 @@ in an announced outage that overlapped it: then its resolve notice carries that 
 (see app.coverage; who is told what is decided as the notice goes out).
 
 Released notices are queued for fan-out once the transaction that released them commits, so a
-rolled-back change announces nothing.
+rolled-back change announces nothing (the hook is `queue_released_on_commit`, which create_app
+registers).
 """
 
 from __future__ import annotations
@@ -186,7 +187,15 @@ def _cancel_held(session: Session, outage: Outage) -> None:
         notice.state, notice.finished_at = NoticeState.CANCELLED, utcnow()
 
 
-@event.listens_for(Session, "after_commit")
+def queue_released_on_commit() -> None:
+    """From now on in this process, notices released in a transaction are queued for fan-out
+    when it commits, and forgotten when it rolls back. The composition root (create_app)
+    calls this; twice is once."""
+    for name, listener in (("after_commit", _queue_released), ("after_rollback", _forget_released)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
 def _queue_released(session: Session) -> None:
     released = session.info.pop(_RELEASED, None)
     if not released or not has_app_context():
@@ -196,6 +205,5 @@ def _queue_released(session: Session) -> None:
         jobs.enqueue(fan_out_notice, notice_id)  # the notice sweeper catches a failed enqueue
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_released(session: Session) -> None:
     session.info.pop(_RELEASED, None)
