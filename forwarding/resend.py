@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.core.extensions import jobs
 from app.models import OWED_STATES, Delivery, DeliveryState, Voicemail, VoicemailStatus
+from forwarding.tasks import send_voicemail_email
 
 FAILED_STATES = (DeliveryState.FAILED, DeliveryState.BOUNCED)
 IN_FLIGHT = OWED_STATES  # pending, delayed (retried by itself) or being sent
@@ -74,7 +75,6 @@ def make_resend(session: Session, original: Delivery, address: str | None = None
 
 def queue_resends(resends: Sequence[Delivery]) -> None:
     """Queue the send job of each resend; call after the commit that stored them."""
-    from forwarding.tasks import send_voicemail_email
 
     for resend in resends:
         jobs.enqueue(send_voicemail_email, resend.id)

@@ -38,6 +38,7 @@ from app.models import (
 )
 from app.outages.affected import scope_conditions
 from app.outages.coverage import Coverage, Place, load_coverage
+from app.outages.notices.send import finish_if_done, send_notice_emails
 from forwarding.sms import sms_providers
 
 log = structlog.get_logger(__name__)
@@ -92,8 +93,6 @@ def fan_out_notice(notice_id: int) -> None:
         session.commit()
         log.info("notice fanned out", kind=notice.kind)
     if not queue_email_batches(session, notice):
-        from app.outages.notices.send import finish_if_done
-
         finish_if_done(session, notice)  # nobody to email: done now, or once its SMS are sent
 
 
@@ -197,7 +196,6 @@ def _write_messages(
 
 def queue_email_batches(session: Session, notice: Notice) -> int:
     """Queue one send job per BACKLINE_NOTICE_BATCH pending emails; return how many jobs."""
-    from app.outages.notices.send import send_notice_emails
 
     ids = session.scalars(
         select(NoticeMessage.id)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.core.extensions import db
 from app.models import Channel, MessageState, Notice, NoticeMessage, NoticeState
 from app.outages.notices.send import finish_if_done
+from app.outages.notices.sms_delivery import deliver_sms
 from app.outages.notices.text import sms_body
 
 log = structlog.get_logger(__name__)
@@ -29,7 +30,6 @@ def sms_rate() -> int:
 
 def pace_sms(window_s: float = WINDOW_S, notice_id: int | None = None) -> int:
     """Send up to one window's worth of pending notice SMS at the sender's rate; return how many."""
-    from app.outages.notices.sms_delivery import deliver_sms
 
     rate = sms_rate()
     session = db.session()

@@ -17,6 +17,7 @@ from app.core.extensions import db, jobs
 from app.models import Channel, MessageState, Notice, NoticeMessage, NoticeState, utcnow
 from app.outages.notices.fanout import fan_out_notice, queue_email_batches
 from app.outages.notices.send import LEASE, finish_if_done
+from app.outages.notices.sms_delivery import resend_sms_on_fallback
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +84,6 @@ def _emails_waiting(notice_id: int, quiet: datetime) -> bool:
 
 def _requeue_fallback_resends(quiet: datetime) -> int:
     """SMS a status callback marked for the second provider whose resend job was lost."""
-    from app.outages.notices.sms_delivery import resend_sms_on_fallback
 
     waiting = db.session.scalars(
         select(NoticeMessage.id).where(
