@@ -85,7 +85,7 @@ class TwilioSms:
 
     def send(self, to: str, body: str) -> str:
         try:
-            message = self._api().send_message(
+            sid = self._api().send_message(
                 to,
                 body,
                 messaging_service_sid=self.service_sid,
@@ -94,8 +94,7 @@ class TwilioSms:
             )
         except TwilioApiError as exc:
             raise twilio_error(exc) from exc
-        sid = message.get("sid")
-        if not isinstance(sid, str) or not sid:
+        if not sid:
             raise SmsProviderError("Twilio accepted the message but answered without its sid.")
         return sid
 
