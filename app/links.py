@@ -21,14 +21,13 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
-from .models import utcnow
+from .models import MAX_ID, utcnow
 from .twilio_signature import public_url
 
 STATUS_SALT = "status-page"
 UNSUBSCRIBE_SALT = "unsubscribe"
 MAX_SUBSCRIBERS_PER_LINK = 200  # beyond this the link names the first ones only
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_ID = 2**63 - 1  # the largest id a database can be asked about
 MAX_MICROS = (datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 

@@ -16,7 +16,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.circuit import DatabaseUnavailable
 from app.extensions import db, storage
-from app.models import Voicemail, VoicemailStatus
+from app.models import MAX_ID, Voicemail, VoicemailStatus
 from app.twilio_signature import public_url
 
 from .storage import ObjectNotFound, StorageError
@@ -25,7 +25,6 @@ from .views import bp
 log = structlog.get_logger(__name__)
 
 SALT = "listen"
-MAX_ID = 2**63 - 1  # a larger voicemail id is not Backline's (and overflows a query)
 INVALID = "This listen link is not valid. Check that it was copied whole from the voicemail email."
 EXPIRED = (
     "This listen link has expired. The MP3 attached to the voicemail email still plays; "

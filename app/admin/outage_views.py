@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.extensions import db
-from app.models import Outage, OutageState, Subscriber
+from app.models import MAX_ID, Outage, OutageState, Subscriber
 from app.notice_progress import outage_progress
 from app.outages import Scope, active_outages, affected_count, start_outage
 from app.phone import display
@@ -40,7 +40,6 @@ from .outage_scope import scope_summary
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
-MAX_ID = 2**63 - 1  # ids beyond what a BIGINT holds are not ours, and must not overflow SQLite
 
 
 def admin_actor() -> str:

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from app.api.payload import MAX_ID, MAX_PAGE
+from app.api.payload import MAX_PAGE
 from app.extensions import db
-from app.models import Subscriber
+from app.models import MAX_ID, Subscriber
 from app.phone import display
 from app.subscriber_rules import time_zones
 from app.subscribers import delete_subscriber as delete_keeping_calls

@@ -8,7 +8,7 @@ from flask import Response, jsonify
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Delivery, DeliveryState
+from app.models import MAX_ID, Delivery, DeliveryState
 from app.subscriber_rules import EMAIL_MAX, email_problem
 from app.twilio_signature import public_url
 from forwarding.resend import NoSuchDelivery, ResendRefused, make_resend, queue_resends, retryable
@@ -16,7 +16,7 @@ from forwarding.resend import NoSuchDelivery, ResendRefused, make_resend, queue_
 from . import bp, fields
 from .errors import ApiError, Invalid
 from .outage_json import iso
-from .payload import MAX_ID, fetch, json_object, paginated, query_choice, query_int
+from .payload import fetch, json_object, paginated, query_choice, query_int
 
 
 def delivery_json(delivery: Delivery) -> dict[str, Any]:

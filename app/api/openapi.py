@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from app.models import DeliveryState, VoicemailStatus
+from app.models import MAX_ID, DeliveryState, VoicemailStatus
 from app.subscribers import SEARCH_MAX
 from app.twilio_signature import public_url
 
 from . import bp, idempotency
 from .openapi_schemas import SCHEMAS, WHEN, error_responses, ref
-from .payload import CSV_LIMIT, MAX_ID, MAX_PAGE, PER_PAGE_DEFAULT, PER_PAGE_MAX
+from .payload import CSV_LIMIT, MAX_PAGE, PER_PAGE_DEFAULT, PER_PAGE_MAX
 
 JSON = "application/json"
 FLAG = ["0", "1", "false", "true", "no", "yes"]  # what app.api.payload.query_flag reads

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.extensions import db
+from app.models import MAX_ID
 
 from .errors import ApiError, Invalid
 
@@ -23,7 +24,6 @@ T = TypeVar("T")
 # plans, and every message in every language, is about 2 MB at worst.
 JSON_LIMIT = 4 * 1024 * 1024
 CSV_LIMIT = 16 * 1024 * 1024  # about 150,000 subscribers
-MAX_ID = 2**31 - 1  # an INTEGER column holds no more; a larger id names nothing
 MAX_PAGE = 100_000
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
 

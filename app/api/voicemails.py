@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify
 from sqlalchemy import select
 
-from app.models import Voicemail, VoicemailStatus
+from app.models import MAX_ID, Voicemail, VoicemailStatus
 from app.phone import display
 from voicemail.listen import listen_url
 
@@ -16,7 +16,7 @@ from .deliveries import delivery_json
 from .errors import ApiError, Invalid
 from .fields import iso_time
 from .outage_json import iso
-from .payload import MAX_ID, fetch, paginated, query_choice, query_int, query_text
+from .payload import fetch, paginated, query_choice, query_int, query_text
 
 
 def voicemail_json(voicemail: Voicemail, detail: bool = False) -> dict[str, Any]:

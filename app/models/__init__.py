@@ -4,7 +4,7 @@ API tokens, notices and opt-outs, Alertmanager alerts."""
 from .admin_user import AdminUser, LoginThrottle
 from .alert import AlertRecord
 from .api_token import ApiToken, IdempotencyKey
-from .base import Base, utcnow
+from .base import MAX_ID, Base, utcnow
 from .call import Call, PrimaryFailure
 from .job_state import JobState
 from .notice import (
@@ -38,6 +38,7 @@ from .voicemail import (
 
 __all__ = [
     "ACTIVE_STATES",
+    "MAX_ID",
     "OPEN_MESSAGE_STATES",
     "OWED_STATES",
     "AdminUser",
