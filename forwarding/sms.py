@@ -29,8 +29,6 @@ from app.twilio_rest import TwilioApiError, TwilioRest, twilio_rest
 from app.twilio_signature import public_url
 
 STATUS_PATH = "/forwarding/sms-status"
-# Twilio's magic test sender, which Twilio's test credentials accept; the stand-in accepts any.
-DEV_SMS_FROM = "+15005550006"
 
 # Twilio error codes that refuse the recipient, not the request (REST answers and callbacks).
 TWILIO_OPTED_OUT = 21610
