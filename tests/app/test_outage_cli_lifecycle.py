@@ -155,6 +155,16 @@ def _heard(number: str | None) -> int | None:
     return heard.id if heard else None
 
 
+@pytest.mark.parametrize(
+    "scope",
+    [
+        {},
+        {"regions": ["us-west"]},
+        {"regions": ["us-west", "eu-west"], "plans": ["basic"]},
+        {"numbers": ["+14155550100", "+33142685300"]},
+        {"regions": ["us-east"], "numbers": ["+14155550100"]},
+    ],
+)
 def test_the_affected_count_in_sql_agrees_with_outage_affects(
     subscriber: Any, outage: Any, scope: dict[str, Any]
 ) -> None:
