@@ -29,8 +29,6 @@ from app.core.urls import public_url
 from app.twilio.rest import TwilioApiError, TwilioRest, twilio_rest
 
 STATUS_PATH = "/forwarding/sms-status"
-# Twilio's magic test sender, which Twilio's test credentials accept; the stand-in accepts any.
-DEV_SMS_FROM = "+15005550006"
 
 # Twilio error codes that refuse the recipient, not the request (REST answers and callbacks).
 TWILIO_OPTED_OUT = 21610
@@ -85,7 +83,7 @@ class TwilioSms:
 
     def send(self, to: str, body: str) -> str:
         try:
-            message = self._api().send_message(
+            sid = self._api().send_message(
                 to,
                 body,
                 messaging_service_sid=self.service_sid,
@@ -94,8 +92,7 @@ class TwilioSms:
             )
         except TwilioApiError as exc:
             raise twilio_error(exc) from exc
-        sid = message.get("sid")
-        if not isinstance(sid, str) or not sid:
+        if not sid:
             raise SmsProviderError("Twilio accepted the message but answered without its sid.")
         return sid
 

@@ -10,9 +10,7 @@ processed, which may be after that outage or another one ended.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 import structlog
 from flask import current_app
@@ -22,7 +20,7 @@ from app.core.extensions import db
 from app.core.phone import normalise_or_none
 from app.models import Call, Subscriber, Voicemail
 from app.outages.lifecycle import outage_at
-from app.twilio.rest import TwilioApiError, twilio_rest
+from app.twilio.rest import CallFacts, TwilioApiError, twilio_rest
 
 log = structlog.get_logger(__name__)
 
@@ -38,8 +36,8 @@ def attribute_unknown_call(voicemail: Voicemail) -> None:
     call = _call_details(voicemail)
     if call is None:
         return
-    voicemail.caller_number = voicemail.caller_number or call.get("from")
-    subscriber = _subscriber_for(call.get("to"), call.get("forwarded_from"))
+    voicemail.caller_number = voicemail.caller_number or call.caller
+    subscriber = _subscriber_for(call.to, call.forwarded_from)
     if subscriber is not None:
         voicemail.subscriber_id = subscriber.id
         moment, within = _call_time(voicemail, call)
@@ -47,27 +45,20 @@ def attribute_unknown_call(voicemail: Voicemail) -> None:
         voicemail.outage_id = voicemail.outage_id or (outage.id if outage else None)
 
 
-def _call_time(voicemail: Voicemail, call: dict[str, Any]) -> tuple[datetime, timedelta]:
-    """When the call began, and to what precision: its row, or Twilio's `start_time` (to the
-    second); else when the recording arrived."""
-    if isinstance(call.get("at"), datetime):
-        return call["at"], timedelta(0)
-    try:
-        started = parsedate_to_datetime(str(call["start_time"]))  # RFC 2822, as Twilio writes it
-    except (KeyError, TypeError, ValueError):
+def _call_time(voicemail: Voicemail, call: CallFacts) -> tuple[datetime, timedelta]:
+    """When the call began, and to what precision: its row (exact), or Twilio's `start_time` (to
+    the second); else when the recording arrived."""
+    if call.start_time is None:
         return voicemail.recorded_at, timedelta(0)
-    return started if started.tzinfo else started.replace(tzinfo=UTC), timedelta(seconds=1)
+    return call.start_time, timedelta(0) if call.exact else timedelta(seconds=1)
 
 
-def _call_details(voicemail: Voicemail) -> dict[str, Any] | None:
+def _call_details(voicemail: Voicemail) -> CallFacts | None:
     row = db.session.get(Call, voicemail.call_id) if voicemail.call_id else None
     if row is not None:
-        return {
-            "to": row.to_number,
-            "from": row.from_number,
-            "forwarded_from": row.forwarded_from,
-            "at": row.created_at,
-        }
+        return CallFacts(
+            row.to_number, row.from_number, row.forwarded_from, row.created_at, exact=True
+        )
     try:
         with twilio_rest(current_app.config) as api:
             found = api.call(voicemail.call_sid)

@@ -8,6 +8,7 @@ exactly as if the callback had arrived. Nothing is lost.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.utils import format_datetime  # RFC 2822, as Twilio writes times
 
 import structlog
 from flask import current_app
@@ -17,7 +18,7 @@ from app.core.config import uses_development_twilio
 from app.core.extensions import db
 from app.models import Voicemail, utcnow
 from app.models.job_state import JobState
-from app.twilio.rest import twilio_rest
+from app.twilio.rest import RecordingFacts, twilio_rest
 from voicemail.views import accept_callback
 
 log = structlog.get_logger(__name__)
@@ -36,7 +37,7 @@ def reconcile_recordings() -> int:
     ingested = 0
     with twilio_rest(current_app.config) as api:
         for recording in api.recordings_since(since.date()):
-            if _wanted(recording) and not _known(recording["sid"]):
+            if _wanted(recording) and not _known(recording.sid):
                 accept_callback({"form": _as_callback(recording), "token": None})
                 ingested += 1
     _set_watermark(started)
@@ -45,9 +46,9 @@ def reconcile_recordings() -> int:
     return ingested
 
 
-def _wanted(recording: dict[str, object]) -> bool:
+def _wanted(recording: RecordingFacts) -> bool:
     # Only messages left in Backline's own <Record>: not conference or dial recordings.
-    return recording.get("status") == "completed" and recording.get("source") == "RecordVerb"
+    return recording.status == "completed" and recording.source == "RecordVerb"
 
 
 def _known(recording_sid: str) -> bool:
@@ -57,13 +58,14 @@ def _known(recording_sid: str) -> bool:
     )
 
 
-def _as_callback(recording: dict[str, object]) -> dict[str, str]:
+def _as_callback(recording: RecordingFacts) -> dict[str, str]:
+    started = recording.start_time
     return {
-        "AccountSid": str(recording["account_sid"]),
-        "CallSid": str(recording["call_sid"]),
-        "RecordingSid": str(recording["sid"]),
-        "RecordingDuration": str(recording.get("duration") or ""),
-        "RecordingStartTime": str(recording.get("start_time") or ""),
+        "AccountSid": recording.account_sid,
+        "CallSid": recording.call_sid or "",
+        "RecordingSid": recording.sid,
+        "RecordingDuration": recording.duration or "",
+        "RecordingStartTime": format_datetime(started) if started else "",
         "RecordingStatus": "completed",
     }
 

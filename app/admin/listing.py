@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from app.api.payload import MAX_ID
+from app.models import MAX_ID
 
 T = TypeVar("T")
 AnySelect = Select[*tuple[Any, ...]]  # a SELECT of any columns

@@ -32,7 +32,7 @@ from app.admin.outage_forms import (
 from app.admin.outage_scope import scope_summary
 from app.core.extensions import db
 from app.core.phone import display
-from app.models import Outage, OutageState, Subscriber
+from app.models import MAX_ID, Outage, OutageState, Subscriber
 from app.outages.affected import affected_count
 from app.outages.lifecycle import Scope, active_outages, start_outage
 from app.outages.notices.progress import outage_progress
@@ -40,7 +40,6 @@ from app.outages.scope_rules import existing_values, nobody_matches, scope_count
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
-MAX_ID = 2**63 - 1  # ids beyond what a BIGINT holds are not ours, and must not overflow SQLite
 
 
 def admin_actor() -> str:

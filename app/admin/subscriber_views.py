@@ -16,10 +16,9 @@ from app.admin import bp
 from app.admin.auth import current_admin, login_required
 from app.admin.forms import ActionForm
 from app.admin.subscriber_forms import SubscriberForm, subscriber_data
-from app.api.payload import MAX_ID, MAX_PAGE
 from app.core.extensions import db
 from app.core.phone import display
-from app.models import Subscriber
+from app.models import MAX_ID, MAX_PAGE, Subscriber
 from app.subscribers.records import delete_subscriber as delete_keeping_calls
 from app.subscribers.records import number_conflicts, search, search_problem
 from app.subscribers.rules import time_zones

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from app.api import bp, fields
 from app.api.errors import ApiError, Invalid
 from app.api.outage_json import iso
-from app.api.payload import MAX_ID, fetch, json_object, paginated, query_choice, query_int
+from app.api.payload import fetch, json_object, paginated, query_choice, query_int
 from app.core.extensions import db
 from app.core.urls import public_url
-from app.models import Delivery, DeliveryState
+from app.models import MAX_ID, Delivery, DeliveryState
 from app.subscribers.rules import EMAIL_MAX, email_problem
 from forwarding.resend import NoSuchDelivery, ResendRefused, make_resend, queue_resends, retryable
 

@@ -9,9 +9,9 @@ from flask import Response, jsonify
 
 from app.api import bp, idempotency
 from app.api.openapi_schemas import SCHEMAS, WHEN, error_responses, ref
-from app.api.payload import MAX_ID, MAX_PAGE, PER_PAGE_DEFAULT, PER_PAGE_MAX
+from app.api.payload import PER_PAGE_DEFAULT, PER_PAGE_MAX
 from app.core.urls import public_url
-from app.models import DeliveryState, VoicemailStatus
+from app.models import MAX_ID, MAX_PAGE, DeliveryState, VoicemailStatus
 from app.subscribers.csv_files import CSV_LIMIT
 from app.subscribers.records import SEARCH_MAX
 

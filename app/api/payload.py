@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api.errors import ApiError, Invalid
 from app.core.extensions import db
+from app.models import MAX_ID, MAX_PAGE
 from app.subscribers.csv_files import CSV_LIMIT
 
 T = TypeVar("T")
@@ -22,8 +23,6 @@ T = TypeVar("T")
 # `\uXXXX\uXXXX` escape (tests/api/test_openapi_bounds.py): a scope of 1,000 numbers, regions and
 # plans, and every message in every language, is about 2 MB at worst.
 JSON_LIMIT = 4 * 1024 * 1024
-MAX_ID = 2**31 - 1  # an INTEGER column holds no more; a larger id names nothing
-MAX_PAGE = 100_000
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
 
 

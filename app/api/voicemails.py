@@ -12,9 +12,9 @@ from app.api.deliveries import delivery_json
 from app.api.errors import ApiError, Invalid
 from app.api.fields import iso_time
 from app.api.outage_json import iso
-from app.api.payload import MAX_ID, fetch, paginated, query_choice, query_int, query_text
+from app.api.payload import fetch, paginated, query_choice, query_int, query_text
 from app.core.phone import display
-from app.models import Voicemail, VoicemailStatus
+from app.models import MAX_ID, Voicemail, VoicemailStatus
 from app.security.listen_links import listen_url
 
 

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "TWILIO_ACCOUNT_SID": None,
     "TWILIO_AUTH_TOKEN": None,
     "TWILIO_API_URL": "https://api.twilio.com",
+    "TWILIO_WEBHOOK_SHARED_KEY": None,  # a Webhook Rule's SharedKey secret, if one signs ours
     "BACKLINE_PUBLIC_URL": None,
     "SMTP_URL": None,
     "MAIL_FROM": None,

@@ -4,7 +4,7 @@ API tokens, notices and opt-outs, Alertmanager alerts."""
 from app.models.admin_user import AdminUser, LoginThrottle
 from app.models.alert import AlertRecord
 from app.models.api_token import ApiToken, IdempotencyKey
-from app.models.base import Base, utcnow
+from app.models.base import MAX_ID, MAX_PAGE, Base, utcnow
 from app.models.call import Call, PrimaryFailure
 from app.models.job_state import JobState
 from app.models.notice import (
@@ -38,6 +38,8 @@ from app.models.voicemail import (
 
 __all__ = [
     "ACTIVE_STATES",
+    "MAX_ID",
+    "MAX_PAGE",
     "OPEN_MESSAGE_STATES",
     "OWED_STATES",
     "AdminUser",

@@ -18,6 +18,13 @@ NAMING_CONVENTION = {
 }
 
 
+# Every id column is an INTEGER (32 bits in PostgreSQL; the migrations made them so): a larger id
+# names no row, and is refused before it reaches a query.
+MAX_ID = 2**31 - 1
+# The largest page number a listing accepts (admin UI and API): beyond it OFFSET gets absurd.
+MAX_PAGE = 100_000
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Outage, Subscriber
+from app.models import Outage
 
 FOREVER = datetime.max.replace(tzinfo=UTC)
 # Why a notice message was withdrawn instead of sent (MessageState.WITHDRAWN).
@@ -152,8 +152,3 @@ def _stretch(outage: Outage, covering: list[Outage]) -> list[Outage]:
 
 def _end(outage: Outage) -> datetime:
     return outage.resolved_at or FOREVER
-
-
-def place_of(subscriber: Subscriber) -> Place:
-    """A subscriber as outage scopes see them."""
-    return Place(subscriber.number, subscriber.region, subscriber.plan)

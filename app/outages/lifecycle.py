@@ -186,17 +186,6 @@ def active_outages(session: Session) -> Sequence[Outage]:
     return session.scalars(query.order_by(Outage.updated_at.desc(), Outage.id.desc())).all()
 
 
-def outage_for(session: Session, subscriber: Subscriber | None) -> Outage | None:
-    """The outage a caller to this subscriber hears: the most recently updated that affects them.
-
-    A caller to a number Backline does not know hears an outage only if it covers everyone.
-    """
-    for outage in active_outages(session):
-        if outage.affects(subscriber) if subscriber else outage.covers_everyone:
-            return outage
-    return None
-
-
 def outage_at(
     session: Session, subscriber: Subscriber, moment: datetime, within: timedelta = timedelta(0)
 ) -> Outage | None:

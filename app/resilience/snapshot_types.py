@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.models import Outage, OutageState, Subscriber, answers_at_once
+from app.models import Outage, Subscriber, answers_at_once
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,6 @@ class OutageEntry:
     @property
     def answers_at_once(self) -> bool:
         return answers_at_once(self.source, self.state)
-
-    @property
-    def is_monitoring(self) -> bool:
-        return self.state == OutageState.MONITORING
 
     @property
     def covers_everyone(self) -> bool:

@@ -75,7 +75,7 @@ class CopyDeleter:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._api is not None:
-            self._api.http.close()
+            self._api.close()
 
     def delete(self, voicemail: Voicemail) -> list[str]:
         """Delete every copy of the voicemail outside the database; return those left, and why."""

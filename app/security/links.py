@@ -22,13 +22,12 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
 from app.core.urls import public_url
-from app.models import utcnow
+from app.models import MAX_ID, utcnow
 
 STATUS_SALT = "status-page"
 UNSUBSCRIBE_SALT = "unsubscribe"
 MAX_SUBSCRIBERS_PER_LINK = 200  # beyond this the link names the first ones only
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_ID = 2**63 - 1  # the largest id a database can be asked about
 MAX_MICROS = (datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 

@@ -14,9 +14,9 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.core.urls import public_url
+from app.models import MAX_ID
 
 SALT = "listen"
-MAX_ID = 2**63 - 1  # a larger voicemail id is not Backline's (and overflows a query)
 
 
 class LinkExpired(Exception):

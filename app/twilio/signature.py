@@ -1,7 +1,11 @@
 """Twilio request signatures, checked against BACKLINE_PUBLIC_URL (never the Host header).
 
 The signature is Twilio's documented HMAC-SHA1 of the full URL followed by every POST
-parameter's name and value, sorted by name, keyed with the Auth Token and base64-encoded. It is
+parameter's name and value, sorted by name, keyed with the Auth Token and base64-encoded. When a
+Webhook Rule has Twilio sign with a SharedKey instead, the request says so in
+`X-Twilio-Webhooks-Signature-Settings` (`key=…,algorithm=HMAC_SHA256`): the same string is then
+signed with that algorithm (HMAC-SHA1 or HMAC-SHA256), keyed with the SharedKey's secret
+(TWILIO_WEBHOOK_SHARED_KEY), as twilio's RequestValidator validates it. It is
 computed here rather than with twilio's RequestValidator because it runs on every webhook: the
 validator signs each request twice (with and without a port) and parses the URL again each
 time, a tenth of the call path's CPU. Here the URL as configured is tried first, and the same
@@ -19,6 +23,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import structlog
 from flask import abort, current_app, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -29,15 +34,48 @@ from app.core.urls import public_url
 # into memory before the signature is checked would let anyone exhaust a web worker.
 BODY_LIMIT = 1024 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+HMAC_SHA1 = "HMAC_SHA1"  # the Auth Token's, and a SharedKey's unless its Setting says otherwise
+ALGORITHMS = {HMAC_SHA1: hashlib.sha1, "HMAC_SHA256": hashlib.sha256}
+
+log = structlog.get_logger(__name__)
 
 
-def signature(auth_token: str, url: str, params: MultiDict[str, str]) -> str:
+def signature(
+    secret: str, url: str, params: MultiDict[str, str], algorithm: str = HMAC_SHA1
+) -> str:
     """What Twilio puts in X-Twilio-Signature for a POST of `params` to `url`."""
     signed = url + "".join(
         name + value for name in sorted(params) for value in sorted(set(params.getlist(name)))
     )
-    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    digest = hmac.new(secret.encode(), signed.encode(), ALGORITHMS[algorithm]).digest()
     return base64.b64encode(digest).decode()
+
+
+def signing_algorithm(settings_header: str) -> str:
+    """The algorithm X-Twilio-Webhooks-Signature-Settings names; HMAC_SHA1 when it names none."""
+    for part in settings_header.split(","):
+        name, equals, value = part.partition("=")
+        if equals and name.strip() == "algorithm" and value.strip():
+            return value.strip().upper()
+    return HMAC_SHA1
+
+
+def _signing_secret() -> tuple[str, str] | None:
+    """The secret and algorithm this request says it is signed with; None if Backline lacks it."""
+    settings = request.headers.get(SETTINGS_HEADER, "")
+    if not settings:
+        return current_app.config["TWILIO_AUTH_TOKEN"], HMAC_SHA1
+    algorithm = signing_algorithm(settings)
+    shared_key = current_app.config["TWILIO_WEBHOOK_SHARED_KEY"]
+    if algorithm not in ALGORITHMS or not shared_key:
+        log.warning(
+            "refused a webhook signed with a SharedKey Backline cannot check",
+            algorithm=algorithm,
+            shared_key_set=bool(shared_key),
+        )
+        return None
+    return shared_key, algorithm
 
 
 def signed_urls(url: str) -> Iterable[str]:
@@ -59,12 +97,13 @@ def _signed_url() -> str:
 def request_is_from_twilio() -> bool:
     """Whether X-Twilio-Signature matches this request's URL and form parameters."""
     given = request.headers.get("X-Twilio-Signature", "").encode()
-    if not given:
+    signing = _signing_secret() if given else None
+    if signing is None:
         return False
-    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    secret, algorithm = signing
     form = request.form
     return any(
-        hmac.compare_digest(signature(token, url, form).encode(), given)
+        hmac.compare_digest(signature(secret, url, form, algorithm).encode(), given)
         for url in signed_urls(_signed_url())
     )
 

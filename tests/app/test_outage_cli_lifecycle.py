@@ -1,4 +1,4 @@
-"""`backline outage update|resolve|list` through the real CLI, the audit log, and `outage_for`."""
+"""`backline outage update|resolve|list` through the real CLI, the audit log, and what callers hear."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from app.core.extensions import db
 from app.models import OutageEvent, OutageState
-from app.outages.lifecycle import outage_for
+from app.resilience.snapshot import directory
+from app.resilience.snapshot_types import outage_heard
 from tests.app.outage_cli_helpers import assert_usage_error, fresh, start
 from tests.conftest import Invoke
 
@@ -125,7 +126,7 @@ def test_every_change_is_in_the_audit_log(cli: Invoke) -> None:
     assert events[3].changes["state"] == "resolved"
 
 
-def test_outage_for_is_the_most_recently_updated_active_outage_affecting_them(
+def test_a_caller_hears_the_most_recently_updated_active_outage_affecting_them(
     cli: Invoke, subscriber: Any, outage: Any
 ) -> None:
     west = subscriber(number="+14155550100", region="us-west")
@@ -134,19 +135,24 @@ def test_outage_for_is_the_most_recently_updated_active_outage_affecting_them(
     west_only = outage(caller_message="West.", regions=["us-west"])
     outage(caller_message="Premium.", plans=["premium"])  # newest, affects neither
 
-    assert outage_for(db.session(), west) == west_only
-    assert outage_for(db.session(), east) == everyone
-    assert outage_for(db.session(), None) == everyone  # unknown numbers: only everyone-outages
+    assert _heard(west.number) == west_only.id
+    assert _heard(east.number) == everyone.id
+    assert _heard(None) == everyone.id  # unknown numbers: only everyone-outages
 
     assert cli("outage", "update", str(everyone.id), "--state", "identified").exit_code == 0
-    db.session.expire_all()
-    assert outage_for(db.session(), west) == everyone
+    assert _heard(west.number) == everyone.id
 
     assert cli("outage", "resolve", str(everyone.id)).exit_code == 0
-    db.session.expire_all()
-    assert outage_for(db.session(), west) == west_only
-    assert outage_for(db.session(), east) is None
-    assert outage_for(db.session(), None) is None
+    assert _heard(west.number) == west_only.id
+    assert _heard(east.number) is None
+    assert _heard(None) is None
+
+
+def _heard(number: str | None) -> int | None:
+    """The outage a call to `number` hears, as the IVR looks it up (the snapshot cache)."""
+    subscriber = directory.subscriber(number) if number else None
+    heard = outage_heard(directory.outages(), subscriber)
+    return heard.id if heard else None
 
 
 @pytest.mark.parametrize(
