@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(json_output=_wants_json_logs(settings))
     _init_extensions(app)
     _register_blueprints(app)
+    _register_periodic_jobs(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
     return app
@@ -106,6 +107,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(voicemail_bp)
     app.register_blueprint(forwarding_bp)
     app.register_blueprint(admin_bp)
+
+
+def _register_periodic_jobs(app: Flask) -> None:
+    """The table of periodic jobs lives here, in the composition root: the scheduler that runs
+    them (app/periodic_scheduler.py) imports no feature."""
+    from .periodic import init_periodic
+    from .periodic_table import PERIODIC_JOBS
+
+    init_periodic(app, PERIODIC_JOBS)
 
 
 def _register_request_hooks(app: Flask) -> None:

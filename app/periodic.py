@@ -1,42 +1,33 @@
-"""Periodic jobs: run in-process by `serve`, or by exactly one `backline worker` (Redis lock).
+"""Periodic jobs: what one is, and how one run goes (its failure logged, its heartbeat written).
 
-Each run writes a heartbeat (Redis hash `backline:heartbeats`, or this process's memory on the
-embedded defaults) so operators can see the jobs are alive.
+The table of periodic jobs is the composition root's (app/periodic_table.py, given to the app by
+`create_app`); this module knows none of them. The scheduler (app/periodic_scheduler.py) decides
+when each is due; a run happens in a worker (`run_periodic`, an rq job on the queue its entry
+names) or on a thread of `serve` (embedded defaults), never on the scheduler's own thread.
+
+Each run that succeeds writes a heartbeat (Redis hash `backline:heartbeats`, or this process's
+memory on the embedded defaults) so operators can see the jobs are alive.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import structlog
-from flask import Flask
+from flask import Flask, current_app
 from redis import RedisError
-from redis.lock import Lock
-
-from forwarding.notice_sms import pace_sms
-from forwarding.notice_sweeper import sweep_notices
-from forwarding.sms_delivery import import_sns_opt_outs
-from forwarding.sweeper import sweep_deliveries
-from voicemail.reconcile import reconcile_recordings
-from voicemail.sweeper import sweep_voicemails
 
 from .circuit import OUTAGE_ERRORS, DatabaseUnavailable
-from .detector import check_primary
 from .extensions import redis_client
 from .models import utcnow
-from .notices import release_overdue
-from .pending import replay_pending
-from .reminders import remind_admins
-from .retention import purge_voicemails_periodically
 
 log = structlog.get_logger(__name__)
 
 HEARTBEATS_KEY = "backline:heartbeats"
-LOCK_KEY = "backline:scheduler"
-TICK_S = 1.0
+QUICK = "periodic"  # jobs that take a moment: they must never wait behind a slow one
+SLOW = "periodic-slow"  # jobs that may wait on a provider (SMS, SNS, Twilio, storage) for long
+PERIODIC_QUEUES = (QUICK, SLOW)
 
 
 @dataclass(frozen=True)
@@ -44,66 +35,32 @@ class Periodic:
     name: str
     every_s: float
     run: Callable[[], object]
+    queue: str = QUICK
 
 
-PERIODIC_JOBS = (
-    Periodic("replay-pending", 5, replay_pending),
-    Periodic("sweep-voicemails", 60, sweep_voicemails),
-    Periodic("sweep-deliveries", 60, sweep_deliveries),
-    Periodic("reconcile-recordings", 300, reconcile_recordings),
-    Periodic("detect-primary-outage", 15, check_primary),
-    Periodic("remind-stale-outages", 60, remind_admins),
-    Periodic("auto-notify-outages", 15, release_overdue),
-    Periodic("pace-notice-sms", 5, pace_sms),
-    Periodic("sweep-notices", 60, sweep_notices),
-    Periodic("import-sns-opt-outs", 3600, import_sns_opt_outs),
-    Periodic("purge-voicemails", 600, purge_voicemails_periodically),
-)
+def init_periodic(app: Flask, table: Iterable[Periodic]) -> None:
+    """Give the app its table of periodic jobs (the composition root does, once)."""
+    app.extensions["backline.periodic"] = tuple(table)
 
 
-class PeriodicRunner:
-    """A daemon thread running PERIODIC_JOBS on their intervals inside the app."""
+def periodic_jobs() -> tuple[Periodic, ...]:
+    """The current app's periodic jobs, in the order the scheduler looks at them."""
+    table: tuple[Periodic, ...] = current_app.extensions.get("backline.periodic", ())
+    return table
 
-    def __init__(self, app: Flask, exclusive: bool) -> None:
-        self.app = app
-        self.exclusive = exclusive  # take the Redis lock first (several workers)
-        self.last_run: dict[str, float] = {}
-        self.lock: Lock | None = None
-        self.thread = threading.Thread(target=self._loop, name="backline-periodic", daemon=True)
 
-    def start(self) -> None:
-        self.thread.start()
+def periodic_named(name: str) -> Periodic:
+    """The current app's periodic job called `name` (KeyError if there is none)."""
+    for periodic in periodic_jobs():
+        if periodic.name == name:
+            return periodic
+    raise KeyError(name)
 
-    def _loop(self) -> None:
-        while True:
-            with self.app.app_context():
-                if self._may_schedule():
-                    self.run_due()
-            time.sleep(TICK_S)
 
-    def run_due(self) -> None:
-        now = time.monotonic()
-        for job in PERIODIC_JOBS:
-            if now - self.last_run.get(job.name, -job.every_s) >= job.every_s:
-                self.last_run[job.name] = now
-                _run(job)
-
-    def _may_schedule(self) -> bool:
-        if not self.exclusive:
-            return True
-        client = redis_client()
-        if client is None:
-            return True
-        try:
-            if self.lock is not None and self.lock.owned():
-                self.lock.reacquire()
-                return True
-            ttl = self.app.config["BACKLINE_SCHEDULER_LOCK_SECONDS"]
-            self.lock = client.lock(LOCK_KEY, timeout=ttl, blocking=False)
-            return bool(self.lock.acquire(blocking=False))
-        except RedisError as exc:
-            log.warning("scheduler lock unavailable", error=str(exc))
-            return False
+def run_periodic(name: str) -> None:
+    """One run of the periodic job `name`, as an rq job: never raises, so rq never retries it
+    (the next run is due soon anyway); the failure is logged."""
+    run_once(periodic_named(name))
 
 
 # A job that fails because a service is down says so in one line: during an outage of the
@@ -111,22 +68,22 @@ class PeriodicRunner:
 UNAVAILABLE = (DatabaseUnavailable, *OUTAGE_ERRORS, RedisError, ConnectionError, TimeoutError)
 
 
-def _run(job: Periodic) -> None:
+def run_once(job: Periodic) -> bool:
+    """Run `job` once in the current app context; write its heartbeat if it succeeded."""
     try:
         job.run()
     except UNAVAILABLE as exc:
         reason = (str(exc).splitlines() or [""])[0]
         log.error("periodic job failed: a service is unavailable", job=job.name, error=reason)
-        return
+        return False
     except Exception:  # one failing job must not stop the others
         log.error("periodic job failed", job=job.name, exc_info=True)
-        return
+        return False
     _heartbeat(job.name)
+    return True
 
 
 def _heartbeat(name: str) -> None:
-    from flask import current_app
-
     stamp = utcnow().isoformat()
     client = redis_client()
     if client is not None:

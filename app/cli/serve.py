@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from app.config import uses_development_twilio
 from app.fallback_requests import trunk_recovery_url
-from app.periodic import PeriodicRunner
+from app.periodic_scheduler import PeriodicScheduler
 from app.twilio_signature import public_url
 
 log = structlog.get_logger(__name__)
@@ -37,8 +37,9 @@ def serve(host: str, port: int | None, threads: int) -> None:
     if not os.environ.get("BACKLINE_PUBLIC_URL") and app.config["BACKLINE_ENV"] != "production":
         app.config["BACKLINE_PUBLIC_URL"] = f"http://{_url_host(host)}:{port}"
     _announce(app)
-    # With Redis, workers may run the periodic jobs too: take turns through the same lock.
-    PeriodicRunner(app, exclusive=bool(app.config.get("REDIS_URL"))).start()
+    # With Redis, the runs go to the workers' periodic queues, and the workers schedule them too:
+    # take turns through the same lock. Without it, each run gets a thread of this process.
+    PeriodicScheduler(app, exclusive=bool(app.config.get("REDIS_URL"))).start()
     waitress_serve(app, host=host, port=port, threads=threads, ident="Backline")
 
 

@@ -10,7 +10,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from app.models import DeliveryState, VoicemailStatus
-from app.periodic import PERIODIC_JOBS
 
 from .figures import QUANTILES, DatabaseFigures, quantile
 from .queues import RedisFigures, latest_heartbeats
@@ -26,6 +25,7 @@ class Scrape:
     stored_pending: int | None  # call records kept in storage for the database
     in_process_jobs: dict[tuple[str, str], int] | None  # the embedded defaults' job thread
     memory_heartbeats: dict[str, str]
+    intervals: dict[str, float]  # each periodic job's, from the app's table
 
 
 def families(scrape: Scrape) -> Iterator[Metric]:
@@ -166,6 +166,6 @@ def _heartbeat_families(scrape: Scrape) -> Iterator[Metric]:
         "How often each periodic job is meant to run.",
         labels=["task"],
     )
-    for periodic in PERIODIC_JOBS:
-        interval.add_metric([periodic.name], periodic.every_s)
+    for name, every_s in scrape.intervals.items():
+        interval.add_metric([name], every_s)
     yield interval

@@ -27,7 +27,7 @@ from app.models import (
     VoicemailStatus,
     utcnow,
 )
-from app.periodic import PERIODIC_JOBS
+from app.periodic_table import PERIODIC_JOBS
 from tests.conftest import ACCOUNT_SID
 
 SVG = "{http://www.w3.org/2000/svg}"
