@@ -136,17 +136,23 @@ class PeriodicScheduler:
         self.launch: Launch = RqLaunch(connection) if connection is not None else ThreadLaunch(app)
         self.last_run: dict[str, float] = {}
         self.lock: Lock | None = None
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="backline-periodic", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
+    def stop(self) -> None:
+        """Hand nothing more over (runs already handed over go on)."""
+        self.stopping.set()
+        self.thread.join()
+
     def _loop(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             with self.app.app_context():
                 if self._may_schedule():
                     self.launch_due()
-            time.sleep(TICK_S)
+            self.stopping.wait(TICK_S)
 
     def launch_due(self) -> None:
         """Hand over every job whose interval has passed since it was last handed over."""

@@ -91,7 +91,9 @@ def test_in_process_the_same_job_never_runs_twice_at_once_and_others_go_on(
     assert quick.runs == 3  # every round, while slow's first run still holds on
     assert slow.runs == 1 and slow.most_at_once == 1
     skipped = [entry for entry in logs if entry.get("job") == "slow"]
-    assert [entry["event"] for entry in skipped] == ["periodic job still running; this run skipped"] * 2
+    assert [entry["event"] for entry in skipped] == [
+        "periodic job still running; this run skipped"
+    ] * 2
     slow.open.set()
     scheduler.launch.join(timeout=30)
     scheduler.launch_due()  # its run is over: the next one starts
