@@ -17,8 +17,8 @@ from app.extensions import db
 from app.models import Channel, MessageState, Notice, NoticeMessage, NoticeState
 
 from .notice_send import finish_if_done
-from .sms_delivery import deliver_sms
 from .notice_text import sms_body
+from .sms_delivery import deliver_sms
 
 log = structlog.get_logger(__name__)
 
