@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_commit_hooks()
     _register_blueprints(app)
+    _register_periodic_jobs(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
     return app
@@ -118,6 +119,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(forwarding_bp)
     app.register_blueprint(notice_sms_bp)
     app.register_blueprint(admin_bp)
+
+
+def _register_periodic_jobs(app: Flask) -> None:
+    """The table of periodic jobs lives here, in the composition root: the scheduler that runs
+    them (app/periodic_scheduler.py) imports no feature."""
+    from app.core.periodic import init_periodic
+    from app.periodic_table import PERIODIC_JOBS
+
+    init_periodic(app, PERIODIC_JOBS)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -112,32 +112,48 @@ def database(settings: dict[str, Any]) -> str:
     return str(url)
 
 
+# The Procfile's workers: the periodic jobs that take a moment get a worker of their own, so no
+# slow one (SMS at the sender's rate through a slow provider) can delay them.
+WORKERS = (("voicemail", "email", "notices", "periodic-slow"), ("periodic",))
+WORKER_SMS_FROM = "+14155550000"  # the workers text through the Twilio stand-in (`media`)
+
+
 @pytest.fixture(scope="session")
 def worker_process(
     settings: dict[str, Any], database: str
-) -> Iterator[subprocess.Popen[bytes] | None]:
-    """A real `backline worker` when REDIS_URL is set; jobs run in-process otherwise."""
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Real `backline worker` processes, as the Procfile runs them, when REDIS_URL is set; jobs
+    run in-process otherwise (an empty list)."""
     if not REDIS_URL:
-        yield None
+        yield []
         return
     from app.core.jobs import redis_connection
 
     connection = redis_connection(REDIS_URL)
     for key in connection.scan_iter("rq:*"):
         connection.delete(key)
-    log = Path(settings["BACKLINE_INSTANCE_PATH"]) / "worker.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"],
-            env=settings_env(settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: rq's scheduler child goes with it
-        )
-        time.sleep(0.5)
-        assert process.poll() is None, log.read_text()
-        yield process
+    instance = Path(settings["BACKLINE_INSTANCE_PATH"])
+    env = {**settings_env(settings), "SMS_FROM": WORKER_SMS_FROM}
+    processes = []
+    for number, queues in enumerate(WORKERS):
+        log = instance / ("worker.log" if number == 0 else f"worker-{queues[0]}.log")
+        with log.open("wb") as output:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "app.cli", "worker", *queues],
+                    env=env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group: rq's scheduler goes with it
+                )
+            )
+    time.sleep(0.5)
+    for process in processes:
+        assert process.poll() is None, "backline worker exited; see worker*.log"
+    yield processes
+    for process in processes:
         os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
         process.wait(timeout=10)
 
 
@@ -145,7 +161,7 @@ def worker_process(
 def app(
     settings: dict[str, Any],
     database: str,
-    worker_process: object,
+    worker_process: list[subprocess.Popen[bytes]],
     smtp: SmtpSink,
     media: MediaServer,
 ) -> Iterator[Flask]:
@@ -167,10 +183,8 @@ def app(
     jobs.wait_idle(30)
     ctx.pop()
     dispose_engines(app)
-    if isinstance(worker_process, subprocess.Popen):
-        assert worker_process.poll() is None, (
-            "backline worker died; see worker.log in the instance dir"
-        )
+    for process in worker_process:
+        assert process.poll() is None, "backline worker died; see worker*.log in the instance dir"
 
 
 Invoke = Callable[..., Result]

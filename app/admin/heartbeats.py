@@ -11,7 +11,7 @@ from flask import current_app
 from redis import RedisError
 
 from app.core.extensions import redis_client
-from app.core.scheduler import HEARTBEATS_KEY, PERIODIC_JOBS
+from app.core.periodic import HEARTBEATS_KEY, periodic_jobs
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +34,9 @@ class Heartbeat:
 def heartbeats() -> list[Heartbeat]:
     """Every periodic job with its last heartbeat, in the order the scheduler runs them."""
     stamps = _stamps()
-    return [Heartbeat(job.name, job.every_s, _parse(stamps.get(job.name))) for job in PERIODIC_JOBS]
+    return [
+        Heartbeat(job.name, job.every_s, _parse(stamps.get(job.name))) for job in periodic_jobs()
+    ]
 
 
 def _stamps() -> dict[str, str]:

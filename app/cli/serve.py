@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app.core.config import uses_development_twilio
-from app.core.scheduler import PeriodicRunner
+from app.core.scheduler import PeriodicScheduler
 from app.core.urls import public_url
 from app.twilio.fallback_requests import trunk_recovery_url
 
@@ -37,8 +37,9 @@ def serve(host: str, port: int | None, threads: int) -> None:
     if not os.environ.get("BACKLINE_PUBLIC_URL") and app.config["BACKLINE_ENV"] != "production":
         app.config["BACKLINE_PUBLIC_URL"] = f"http://{_url_host(host)}:{port}"
     _announce(app)
-    # With Redis, workers may run the periodic jobs too: take turns through the same lock.
-    PeriodicRunner(app, exclusive=bool(app.config.get("REDIS_URL"))).start()
+    # With Redis, the runs go to the workers' periodic queues, and the workers schedule them too:
+    # take turns through the same lock. Without it, each run gets a thread of this process.
+    PeriodicScheduler(app, exclusive=bool(app.config.get("REDIS_URL"))).start()
     waitress_serve(app, host=host, port=port, threads=threads, ident="Backline")
 
 

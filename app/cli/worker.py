@@ -24,10 +24,12 @@ from rq import Queue, SimpleWorker
 
 from app.cli.worker_children import forked_children_die_with_their_parent
 from app.core.jobs import QUEUES, redis_connection
-from app.core.scheduler import PeriodicRunner
+from app.core.periodic import PERIODIC_QUEUES
+from app.core.scheduler import PeriodicScheduler
 
 log = structlog.get_logger(__name__)
 
+ALL_QUEUES = (*QUEUES, *PERIODIC_QUEUES)  # a worker named no queues serves these, in this order
 MAX_WAIT_S = 30.0  # between tries while Redis is unreachable
 # How often rq cleans its registries and, if no worker runs its scheduler (the one that ran it
 # died), starts one here: rq's default is 10 minutes, for which delayed retries would wait.
@@ -76,8 +78,13 @@ class AppWorker(SimpleWorker):
 @click.command("worker")
 @with_appcontext
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
-def worker(burst: bool) -> None:
-    """Process queued jobs (voicemails, emails) from Redis."""
+@click.argument("queues", nargs=-1, type=click.Choice(ALL_QUEUES))
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Process queued jobs from Redis: QUEUES, in that order (default: all of them).
+
+    Every worker also schedules the periodic jobs while it holds the scheduler lock; they run on
+    the `periodic` and `periodic-slow` queues, so give those a worker of their own in production.
+    """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     url = app.config.get("REDIS_URL")
     if not url:
@@ -86,8 +93,8 @@ def worker(burst: bool) -> None:
         )
     forked_children_die_with_their_parent()  # rq's scheduler must not outlive a killed worker
     _wait_for_redis(url)
-    PeriodicRunner(app, exclusive=True).start()
-    while not _work(app, url, burst):
+    PeriodicScheduler(app, exclusive=True).start()
+    while not _work(app, url, queues or ALL_QUEUES, burst):
         # No job runs now: a stop signal may end the process at once (rq's handlers are gone).
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -99,10 +106,10 @@ def worker(burst: bool) -> None:
         _wait_for_redis(url)
 
 
-def _work(app: Flask, url: str, burst: bool) -> bool:
+def _work(app: Flask, url: str, names: tuple[str, ...], burst: bool) -> bool:
     """Run an rq worker until it stops: True if as asked, False if unasked (Redis failed it)."""
     connection = redis_connection(url, socket_timeout=None)
-    queues = [Queue(name, connection=connection) for name in QUEUES]
+    queues = [Queue(name, connection=connection) for name in names]
     rq_worker = AppWorker(
         queues, connection=connection, maintenance_interval=MAINTENANCE_INTERVAL_S
     )

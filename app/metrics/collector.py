@@ -47,6 +47,7 @@ class BacklineCollector(Collector):
             stored_pending=_value(answers.get("metrics:storage")),
             in_process_jobs=_thread_jobs(extensions["backline.jobs"]),
             memory_heartbeats=heartbeats_in_memory(self.app),
+            intervals={job.name: job.every_s for job in extensions["backline.periodic"]},
         )
 
     def _questions(self) -> dict[str, Callable[[], Any]]:

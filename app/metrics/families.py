@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from app.core.scheduler import PERIODIC_JOBS
 from app.metrics.figures import QUANTILES, DatabaseFigures, quantile
 from app.metrics.queues import RedisFigures, latest_heartbeats
 from app.models import DeliveryState, VoicemailStatus
@@ -25,6 +24,7 @@ class Scrape:
     stored_pending: int | None  # call records kept in storage for the database
     in_process_jobs: dict[tuple[str, str], int] | None  # the embedded defaults' job thread
     memory_heartbeats: dict[str, str]
+    intervals: dict[str, float]  # each periodic job's, from the app's table
 
 
 def families(scrape: Scrape) -> Iterator[Metric]:
@@ -165,6 +165,6 @@ def _heartbeat_families(scrape: Scrape) -> Iterator[Metric]:
         "How often each periodic job is meant to run.",
         labels=["task"],
     )
-    for periodic in PERIODIC_JOBS:
-        interval.add_metric([periodic.name], periodic.every_s)
+    for name, every_s in scrape.intervals.items():
+        interval.add_metric([name], every_s)
     yield interval

@@ -13,7 +13,7 @@ from redis import Redis
 from rq import Queue
 
 from app.core.jobs import QUEUES, ThreadBackend
-from app.core.scheduler import HEARTBEATS_KEY
+from app.core.periodic import HEARTBEATS_KEY
 from app.resilience.pending import REDIS_KEY as PENDING_KEY
 
 IN_PROCESS_QUEUE = "in-process"  # the embedded defaults' job thread: one queue for every job

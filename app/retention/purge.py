@@ -27,8 +27,8 @@ from app.retention.report import Outcome, PurgeReport, Result
 
 log = structlog.get_logger(__name__)
 
-# A periodic run stops after this many seconds and the next one goes on: the periodic jobs share
-# one thread, and the detector must not wait, nor the scheduler's Redis lock lapse.
+# A periodic run stops after this many seconds and the next one goes on: a run holds the
+# `periodic-slow` worker, and the other slow jobs (SMS pacing among them) must not wait long.
 PERIODIC_BUDGET_S = 10.0
 # Transcripts that arrived before their recording's callback wait in job_state under this
 # prefix (voicemail/transcription.py); one whose recording never came would wait for ever.

@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 
 from app.admin.heartbeats import Heartbeat
 from app.core.extensions import db
-from app.core.scheduler import PERIODIC_JOBS
 from app.models import (
     Call,
     Delivery,
@@ -28,6 +27,7 @@ from app.models import (
     VoicemailStatus,
     utcnow,
 )
+from app.periodic_table import PERIODIC_JOBS
 from tests.conftest import ACCOUNT_SID
 
 SVG = "{http://www.w3.org/2000/svg}"

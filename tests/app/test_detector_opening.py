@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.core.extensions import db
-from app.core.scheduler import PeriodicRunner
+from app.core.periodic import periodic_named, run_once
 from app.models import JobState, OutageState
 from app.outages.detector import SUBSCRIBER_MESSAGE, check_primary
 from app.outages.lifecycle import resolve_outage
@@ -149,11 +149,12 @@ def test_counters_survive_a_new_app_instance(
         assert len(_detector_outages()) == 1
 
 
-def test_the_periodic_runner_runs_the_detector_and_the_reminders(
+def test_the_periodic_table_runs_the_detector_and_the_reminders(
     app: Flask, health: HealthServer
 ) -> None:
     health.status = 503
-    PeriodicRunner(app, exclusive=False).run_due()
+    for name in ("detect-primary-outage", "remind-stale-outages"):
+        assert run_once(periodic_named(name))  # as a worker or serve's thread runs each
     assert health.requests == 1
     beats = _heartbeats(app)
     assert "detect-primary-outage" in beats and "remind-stale-outages" in beats

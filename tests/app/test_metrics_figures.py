@@ -16,8 +16,9 @@ from flask.testing import FlaskClient
 
 from app.core.extensions import db, jobs
 from app.core.jobs import job
-from app.core.scheduler import PERIODIC_JOBS, _run
+from app.core.periodic import run_once
 from app.models import Call, Delivery, Voicemail, utcnow
+from app.periodic_table import PERIODIC_JOBS
 from app.resilience.pending import keep
 from app.security.tokens import revoke_token
 from tests.app.conftest import MakeApp
@@ -170,7 +171,7 @@ def test_own_webhook_failures_are_counted_by_error_code(
 
 def test_periodic_job_heartbeats_and_intervals(client: FlaskClient, token: str) -> None:
     sweep = next(job for job in PERIODIC_JOBS if job.name == "sweep-voicemails")
-    _run(sweep)  # what the scheduler does: run it, then write its heartbeat
+    run_once(sweep)  # what the scheduler does: run it, then write its heartbeat
     found = samples(scrape(client, token))
     last = value(found, "backline_periodic_job_last_success_timestamp_seconds", task=sweep.name)
     assert last is not None and abs(time.time() - last) < 60
@@ -237,7 +238,7 @@ def test_rq_queue_depth_pending_entries_and_heartbeats_from_redis(
     assert value(found, "backline_pending_entries", store="redis") == 1
 
     with shared.app_context():
-        _run(next(job for job in PERIODIC_JOBS if job.name == "replay-pending"))
+        run_once(next(job for job in PERIODIC_JOBS if job.name == "replay-pending"))
     found = samples(scrape(client, token))
     assert value(found, "backline_pending_entries", store="redis") == 0
     stamp = redis.Redis.from_url(spare_redis).hget("backline:heartbeats", "replay-pending")

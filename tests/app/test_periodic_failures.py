@@ -3,15 +3,15 @@ traceback, and neither stops the other jobs."""
 
 from __future__ import annotations
 
-import pytest
 from flask import Flask
 from redis import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError
 from structlog.testing import capture_logs
 
-import app.core.scheduler as periodic
 from app.core.circuit import DatabaseUnavailable
-from app.core.scheduler import Periodic, PeriodicRunner
+from app.core.periodic import Periodic
+from app.core.scheduler import PeriodicScheduler, ThreadLaunch
+from tests.app.conftest import MakeApp
 
 
 def raises(error: Exception) -> Periodic:
@@ -22,7 +22,7 @@ def raises(error: Exception) -> Periodic:
 
 
 def test_an_unavailable_service_is_one_line_and_a_bug_keeps_its_traceback(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
+    app: Flask, make_app: MakeApp
 ) -> None:
     ran: list[str] = []
     jobs = (
@@ -32,10 +32,13 @@ def test_an_unavailable_service_is_one_line_and_a_bug_keeps_its_traceback(
         raises(ValueError("a bug")),
         Periodic("healthy", 60, lambda: ran.append("healthy")),
     )
-    monkeypatch.setattr(periodic, "PERIODIC_JOBS", jobs)
+    embedded = make_app(REDIS_URL=None)  # the runs on threads of this process, to watch them
+    scheduler = PeriodicScheduler(embedded, exclusive=False, table=jobs)
+    assert isinstance(scheduler.launch, ThreadLaunch)
 
     with capture_logs() as logs:
-        PeriodicRunner(app, exclusive=False).run_due()
+        scheduler.launch_due()
+        scheduler.launch.join(timeout=30)
 
     failures = {entry["job"]: entry for entry in logs if "job" in entry}
     unavailable = [failures[name] for name in ("DatabaseUnavailable", "OperationalError")]

@@ -9,8 +9,10 @@ import pytest
 from flask import Flask
 
 from app.core.extensions import storage
-from app.core.scheduler import PeriodicRunner
-from app.models import Voicemail
+from app.core.periodic import periodic_named, run_once
+from app.models import (
+    Voicemail,
+)
 from app.retention import PurgeIncomplete, purge_voicemails_periodically
 from app.twilio.simulator.media_server import MediaServer
 from tests.app.purge_helpers import NUMBER
@@ -122,5 +124,5 @@ def test_the_periodic_purge_runs_and_raises_while_copies_remain(
 
     assert_purged(done, media)
     sick_twilio.clear()
-    PeriodicRunner(app, exclusive=False).run_due()  # the job table includes the purge
+    assert run_once(periodic_named("purge-voicemails"))  # the job table includes the purge
     assert_purged(stuck, media)

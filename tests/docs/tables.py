@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from app.core.config import DEFAULTS
-from app.core.scheduler import PERIODIC_JOBS
+from app.periodic_table import PERIODIC_JOBS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TODO = "TODO: say what it is for."

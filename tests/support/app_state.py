@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.core.extensions import db, jobs, redis_client
-from app.core.scheduler import HEARTBEATS_KEY
+from app.core.periodic import HEARTBEATS_KEY
 from app.models import Base, Notice
 from app.resilience.alert_gate import KEY_PREFIX as ALERT_GATE_PREFIX
 from app.resilience.pending import DEAD_REDIS_KEY as DEAD_PENDING_KEY

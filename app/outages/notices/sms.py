@@ -1,8 +1,8 @@
 """Notice SMS, paced at the sender's rate (BACKLINE_SMS_RATE messages a second).
 
 Carriers and Twilio throttle a sender to its rate and queue or drop the rest, so Backline sends
-no faster: one periodic job (one scheduler at a time) sends what a window allows, oldest notice
-first. SMS waits for the fan-out to finish, so each text names every number it covers.
+no faster: one periodic job (one run at a time) sends what a window allows, oldest notice
+first, and stops when the window is over even if a slow provider let it send fewer. SMS waits for the fan-out to finish, so each text names every number it covers.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ def sms_rate() -> int:
 
 def pace_sms(window_s: float = WINDOW_S, notice_id: int | None = None) -> int:
     """Send up to one window's worth of pending notice SMS at the sender's rate; return how many."""
-
     rate = sms_rate()
     session = db.session()
     query = (
@@ -46,16 +45,27 @@ def pace_sms(window_s: float = WINDOW_S, notice_id: int | None = None) -> int:
     )
     if notice_id is not None:
         query = query.where(Notice.id == notice_id)
-    batch = session.scalars(query).all()
+    batch = list(session.scalars(query).all())
     session.commit()  # hold no locks while pacing
-    next_send = time.monotonic()
+    sent = _send_within(batch, rate, window_s)
+    for touched in {message.notice_id for message in sent}:
+        finish_if_done(session, session.get_one(Notice, touched))
+    return len(sent)
+
+
+def _send_within(batch: list[NoticeMessage], rate: int, window_s: float) -> list[NoticeMessage]:
+    """Send at the rate until the window is over; what a slow provider left waits for the next
+    run, so a run lasts one window plus at most one send, never minutes."""
+    started = next_send = time.monotonic()
+    sent: list[NoticeMessage] = []
     for message in batch:
+        if next_send - started >= window_s:
+            break
         time.sleep(max(0.0, next_send - time.monotonic()))
         next_send = time.monotonic() + 1 / rate
         deliver_sms(message, sms_body(message))
-    for touched in {message.notice_id for message in batch}:
-        finish_if_done(session, session.get_one(Notice, touched))
-    return len(batch)
+        sent.append(message)
+    return sent
 
 
 def drain_sms(notice_id: int, on_progress: object = None) -> int:

@@ -131,6 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not account or not state.authorises(self.headers.get("Authorization"), account[1]):
             status, body = messages_api.error(20003)
         else:
+            state.sms.hold()
             status, body = messages_api.answer(state, form)
         self._reply(status, json.dumps(body).encode(), "application/json")
 

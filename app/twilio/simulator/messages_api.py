@@ -3,13 +3,16 @@
 A send is recorded in `MediaState.messages` (by SM sid, as Twilio's JSON plus the
 `status_callback` it was given) and answered 201. Tests script failures on `MediaState.sms`:
 `outage` makes every send fail at the provider (HTTP 500/503, 401, 429...), `refusals` refuses
-one number with a recipient-level error code (21610 opted out, 21614 landline...).
+one number with a recipient-level error code (21610 opted out, 21614 landline...), `hold_s` keeps
+each send waiting that long before it is answered (a slow provider), recording when in `held`.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -42,14 +45,31 @@ Reply = tuple[int, dict[str, Any]]
 
 @dataclass
 class SmsScript:
-    """How the stand-in answers sends: all failing (a provider outage) or some numbers refused."""
+    """How the stand-in answers sends: all failing (a provider outage), some numbers refused, or
+    every answer slow."""
 
     outage: int | None = None  # an error code from ERRORS every send fails with; None: up
     refusals: dict[str, int] = field(default_factory=dict)  # E.164 number -> error code
+    hold_s: float = 0.0  # how long each send waits before it is answered
+    held: list[tuple[float, float]] = field(default_factory=list)  # each held send: (from, to)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def reset(self) -> None:
         self.outage = None
         self.refusals.clear()
+        self.hold_s = 0.0
+        self.held.clear()
+        self.released.set()  # sends held now are answered at once
+        self.released = threading.Event()
+
+    def hold(self) -> None:
+        """Keep this send waiting `hold_s` seconds (less if reset meanwhile); record when (Unix
+        time), once it is answered."""
+        if self.hold_s <= 0:
+            return
+        started = time.time()
+        self.released.wait(self.hold_s)
+        self.held.append((started, time.time()))
 
 
 def answer(state: MediaState, form: dict[str, str] | None) -> Reply:
