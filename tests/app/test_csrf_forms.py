@@ -46,7 +46,8 @@ NOT_COOKIE_AUTHORISED = {
     "api": "bearer token",
     "ivr": "Twilio signature",
     "voicemail": "Twilio signature",
-    "forwarding": "Twilio or Amazon SNS signature",
+    "forwarding": "Amazon SNS signature",
+    "notice_sms": "Twilio signature",
     "status_page": "signed link",
 }
 SAME_ANSWER_EITHER_WAY = {"status_page.renew"}  # never says whether the link was genuine
