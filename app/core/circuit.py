@@ -39,6 +39,7 @@ class CircuitBreaker:
         self._open_until = 0.0  # 0: closed
         self._probing = False  # a request is the half-open probe
         self._prober: threading.Thread | None = None
+        self._closed = threading.Event()  # set by close(): the probe thread stops
         self._lock = threading.Lock()
 
     @property
@@ -63,6 +64,10 @@ class CircuitBreaker:
         if probing:
             self._open_until = 0.0
         return result
+
+    def close(self) -> None:
+        """Stop probing for good: the engine behind this breaker is being let go."""
+        self._closed.set()
 
     def _admit(self) -> bool:
         """Let the operation through (True if it is the half-open probe), or raise."""
@@ -92,6 +97,8 @@ class CircuitBreaker:
         )
 
     def _ensure_prober(self) -> None:
+        if self._closed.is_set():
+            return
         if self._prober is None or not self._prober.is_alive():
             self._prober = threading.Thread(
                 target=self._recover, name="backline-db-probe", daemon=True
@@ -101,8 +108,7 @@ class CircuitBreaker:
     def _recover(self) -> None:
         """Probe the database after each cooldown until it answers, then close the breaker."""
         assert self._probe is not None
-        while True:
-            time.sleep(max(0.0, self._open_until - time.monotonic()))
+        while not self._closed.wait(max(0.0, self._open_until - time.monotonic())):
             try:
                 self._probe()
             except Exception as exc:  # whatever it is, the database cannot be used yet

@@ -152,6 +152,31 @@ def test_with_a_probe_of_its_own_the_breaker_never_lets_a_caller_probe() -> None
     assert breaker.call(lambda: "answered") == "answered"
 
 
+def test_a_closed_breaker_stops_probing_a_database_it_no_longer_serves() -> None:
+    probes: list[int] = []
+
+    def probe() -> None:
+        probes.append(1)
+        raise OperationalError("SELECT 1", {}, Exception("no answer"))
+
+    def down() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    breaker = CircuitBreaker(cooldown=0.02, probe=probe)
+    with pytest.raises(DatabaseUnavailable):
+        breaker.call(down)
+    wait_until(lambda: len(probes) >= 2, timeout=20, interval=0.01)
+    breaker.close()  # its engine is let go (an app disposed of)
+    prober = breaker._prober
+    assert prober is not None
+    prober.join(timeout=5)
+    assert not prober.is_alive()
+    stopped_at = len(probes)
+    with pytest.raises(DatabaseUnavailable):
+        breaker.call(down)  # a late caller trips it again: no new probe thread
+    assert breaker._prober is prober and len(probes) == stopped_at
+
+
 def test_replaying_while_the_database_is_still_down_keeps_every_entry(
     app: Flask, twilio: Any
 ) -> None:
