@@ -180,7 +180,9 @@ def test_a_simulated_outage_call_through_the_procfiles_processes_is_emailed(
     smtp.clear()
     wait_until(lambda: healthy(env, run_dir), timeout=90, interval=0.5)
     backline(env, run_dir, "subscribers", "import", str(ROOT / "examples" / "subscribers.csv"))
-    backline(env, run_dir, "outage", "start", "--message", "Our phones are down.", "--region", "us-west")
+    backline(
+        env, run_dir, "outage", "start", "--message", "Our phones are down.", "--region", "us-west"
+    )
 
     printed = backline(
         env, run_dir, "simulate-call", "--to", SUBSCRIBER, "--speak", str(SPOKEN_SECONDS)
