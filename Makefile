@@ -1,5 +1,6 @@
 # Backline: `make run` serves on the embedded defaults, `make test` runs the whole suite.
 # Both create .venv and install the project into it first (only Python 3.11+ is needed).
+# `make lock` writes requirements.lock, which the production install uses (docs/deployment.md).
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export BACKLINE_ENV ?= development
 
-.PHONY: install run test test-fast lint format bench
+.PHONY: install run test test-fast lint format bench lock
 
 $(STAMP): pyproject.toml
 	@echo "==> Installing Backline and its dependencies into $(VENV)"
@@ -40,6 +41,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app ivr voicemail forwarding
 	$(BIN)/lint-imports
+
+# Keeps each pin that pyproject.toml still allows; LOCK_FLAGS=--upgrade takes the newest of all,
+# LOCK_FLAGS="--upgrade-package NAME" of one.
+lock: $(STAMP)
+	@echo "==> requirements.lock from pyproject.toml: every Python from 3.11, every platform, with hashes"
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" --output-file requirements.lock $(LOCK_FLAGS)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
