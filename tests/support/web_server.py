@@ -25,8 +25,16 @@ def serving(app: Flask, threads: int) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
     finally:
-        server.close()
+        # Close every socket on the loop's own thread: closed from here, a socket the loop is
+        # still selecting on fails it with EBADF. With its map empty, the loop returns.
+        server.trigger.pull_trigger(lambda: _close_all(server))  # type: ignore[union-attr]
+        runner.join(timeout=5)
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+
+
+def _close_all(server: object) -> None:
+    for channel in list(server._map.values()):  # type: ignore[attr-defined]
+        channel.close()
 
 
 def post_signed(base: str, path: str, params: dict[str, str], timeout: float) -> requests.Response:
