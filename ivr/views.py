@@ -13,6 +13,7 @@ from app.twilio.fallback_requests import error_code as twilio_error_code
 from app.twilio.form import whole_number
 from app.twilio.signature import twilio_only
 from ivr import twiml
+from ivr.call_end import call_ended
 from ivr.calls import note_call, note_primary_failure
 from ivr.context import CallContext, call_context, call_sid
 from ivr.context import twiml as as_twiml
@@ -23,7 +24,6 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 log = structlog.get_logger(__name__)
 
 DIAL_CONNECTED = {"completed", "answered"}
-CALL_ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 MAX_SIP_CODE = 699  # SIP status codes are 100 to 699
 
 
@@ -100,9 +100,11 @@ def record() -> Response:
 @bp.post("/after-record")
 @twilio_only
 def after_record() -> Response:
-    """The caller finished recording: thank them and hang up."""
+    """The caller finished recording: thank them and hang up (a caller who hung up is gone)."""
     ctx = call_context()
-    note_call(ctx.call_sid, outcome="voicemail")
+    status = request.form.get("CallStatus") or None
+    ended = {"status": status, "ended_at": utcnow()} if call_ended(status) else {}
+    note_call(ctx.call_sid, outcome="voicemail", **ended)
     return as_twiml(twiml.after_record(ctx.caller))
 
 
@@ -116,7 +118,7 @@ def call_status() -> Response:
     duration = whole_number(request.form.get("CallDuration"))
     if duration is not None:
         fields["duration"] = duration
-    if status in CALL_ENDED:
+    if call_ended(status):
         fields["ended_at"] = utcnow()
     note_call(sid, **fields)
     return Response(status=204)

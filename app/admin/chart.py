@@ -1,5 +1,8 @@
 """The dashboard's chart: calls and voicemails per minute, drawn as inline SVG by the template.
 
+Every voicemail is a call too, so the two lines often have the same values: calls are drawn
+first, wide and solid, and voicemails on top, thin, dashed and dotted, so both stay visible.
+
 Counting happens in the database (one grouped query per series over an indexed time range), so
 a busy outage costs a few hundred rows, not one per call. This module only does the arithmetic
 that turns counts into coordinates; the template writes the SVG elements.
@@ -59,6 +62,10 @@ class Chart:
     def points(self, series: Series) -> str:
         """The series as an SVG polyline's `points` attribute."""
         return " ".join(f"{self.x(i)},{self.y(v)}" for i, v in enumerate(series.counts))
+
+    def markers(self, series: Series) -> list[tuple[float, float]]:
+        """(x, y) of every minute the series counted something, for dots along its line."""
+        return [(self.x(i), self.y(v)) for i, v in enumerate(series.counts) if v]
 
     def x_labels(self) -> list[tuple[float, str]]:
         """(x, "HH:MM") at every half hour of the range."""

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -26,12 +26,13 @@ from app.models import (
     Outage,
     Voicemail,
 )
+from app.outages.affected import affected_by_any
 from app.outages.detector import MEMORY_KEY
 from app.outages.detector_probe import failures_since
 from app.outages.notices.progress import outage_progress
+from ivr.call_end import CALL_ENDED, longest_call
 
-IVR_OUTCOMES = ("ivr", "voicemail", "backup")
-IVR_WINDOW = timedelta(hours=1)  # a call with no end after this long lost its status callback
+IVR_OUTCOMES = ("ivr", "fallback", "voicemail", "backup")
 COUNTER_WINDOW = timedelta(hours=24)
 EMAIL_STATES = (DeliveryState.ACCEPTED, DeliveryState.BOUNCED, DeliveryState.FAILED)
 ACTIVE_NOTICES = (NoticeState.QUEUED, NoticeState.SENDING)
@@ -82,13 +83,25 @@ class PrimaryStatus:
     detector: DetectorState | None
     recent_failures: int  # failed calls counted as evidence within the detector's window
     window_s: int
+    everyone_down: bool = False  # an active outage covers every subscriber
+    subscribers_down: int = 0  # subscribers some active outage covers, each counted once
+
+    @property
+    def level(self) -> str:
+        """The card's colour: "down" (everyone), "partial" (scoped outages only) or "up"."""
+        if self.everyone_down:
+            return "down"
+        return "partial" if self.outages_by_source else "up"
 
     @property
     def summary(self) -> str:
         """One sentence for the status card."""
-        if self.outages_by_source:
+        if self.everyone_down:
             count = sum(self.outages_by_source.values())
             return f"Down: {count} active outage{'s' if count != 1 else ''}"
+        if self.outages_by_source:
+            count = self.subscribers_down
+            return f"Partial outage: {count} subscriber{'s' if count != 1 else ''}"
         if self.detector and self.detector.down_streak:
             return "Looks down: the health probe is failing"
         if self.recent_failures:
@@ -97,11 +110,16 @@ class PrimaryStatus:
 
 
 def live_counters(session: Session, now: datetime) -> Counters:
-    """Calls in the outage IVR now, and voicemails and emails of the last 24 hours."""
+    """Calls in the outage IVR now, and voicemails and emails of the last 24 hours.
+
+    A call is over once Twilio said so (its final `CallStatus`); one whose status callback never
+    came is over once it is older than the longest call the IVR allows.
+    """
     in_ivr = select(func.count()).where(
-        Call.created_at >= now - IVR_WINDOW,
+        Call.created_at >= now - longest_call(current_app.config),
         Call.outcome.in_(IVR_OUTCOMES),
         Call.ended_at.is_(None),
+        or_(Call.status.is_(None), Call.status.not_in(sorted(CALL_ENDED))),
     )
     since = now - COUNTER_WINDOW
     voicemails = select(func.count()).where(Voicemail.recorded_at >= since)
@@ -162,6 +180,8 @@ def primary_status(session: Session, active: list[Outage], now: datetime) -> Pri
         detector=_detector_state(session),
         recent_failures=failures_since(session, now - timedelta(seconds=window_s)),
         window_s=window_s,
+        everyone_down=any(outage.covers_everyone for outage in active),
+        subscribers_down=affected_by_any(session, active),
     )
 
 

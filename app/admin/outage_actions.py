@@ -1,4 +1,5 @@
-"""Changes to one outage from its page: update, resolve, confirm, publish the report.
+"""Changes to one outage from its page: update, confirm, publish the report (resolving asks
+first: outage_resolve.py).
 
 Each change commits whole or not at all: a refused change (OutageError) is rolled back and the
 page comes back with the reason, so nothing half-written reaches the audit log or subscribers.
@@ -21,12 +22,11 @@ from app.outages.lifecycle import (
     OutageError,
     confirm_outage,
     publish_report,
-    resolve_outage,
     update_outage,
 )
 
 
-def _refused(outage: Outage, exc: OutageError, **forms: Any) -> tuple[str, int]:
+def refused(outage: Outage, exc: OutageError, **forms: Any) -> tuple[str, int]:
     """Undo whatever the refused change began and show why, with 409 Conflict."""
     db.session.rollback()
     message = str(exc)
@@ -62,23 +62,9 @@ def update(outage_id: int) -> Any:
     try:
         update_outage(db.session(), outage, actor=admin_actor(), **changes)
     except OutageError as exc:
-        return _refused(outage, exc, update_form=form)
+        return refused(outage, exc, update_form=form)
     db.session.commit()
     flash(f"Outage {outage.id} updated: {', '.join(sorted(changes))}.", "info")
-    return redirect_to(outage)
-
-
-@bp.post("/outages/<int:outage_id>/resolve")
-@login_required
-def resolve(outage_id: int) -> Any:
-    """Resolve the outage; calls pass through to the primary again."""
-    outage = outage_or_404(outage_id)
-    try:
-        resolve_outage(db.session(), outage, actor=admin_actor())
-    except OutageError as exc:
-        return _refused(outage, exc)
-    db.session.commit()
-    flash(f"Outage {outage.id} resolved; calls pass through again.", "info")
     return redirect_to(outage)
 
 
@@ -90,7 +76,7 @@ def confirm(outage_id: int) -> Any:
     try:
         confirmed = confirm_outage(db.session(), outage, actor=admin_actor())
     except OutageError as exc:
-        return _refused(outage, exc)
+        return refused(outage, exc)
     db.session.commit()
     if confirmed:
         flash(f"Outage {outage.id} confirmed; notices are going out.", "info")
@@ -112,7 +98,7 @@ def report(outage_id: int) -> Any:
             db.session(), outage, actor=admin_actor(), report=form.report.data or ""
         )
     except OutageError as exc:
-        return _refused(outage, exc, report_form=form)
+        return refused(outage, exc, report_form=form)
     db.session.commit()
     if published:
         flash(f"Report published for outage {outage.id}; subscribers are being sent it.", "info")

@@ -1,7 +1,8 @@
 """The outage pages' forms: start (with its scope picker), update and the post-incident report.
 
-Times are typed in a `datetime-local` box, which carries no zone: Backline reads them as UTC,
-as the CLI and the API do, and the pages say so.
+Times are typed as text, `YYYY-MM-DD HH:MM` on a 24-hour clock, and read as UTC, as the CLI and
+the API do. A `datetime-local` box would show the browser's own format (a 12-hour clock in many
+locales) under a label that says UTC; a text box shows exactly what Backline reads.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, DateTimeLocalInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.core.phone import InvalidNumber, normalise
 from app.models import ACTIVE_STATES
@@ -28,7 +29,9 @@ from app.models.outage import MESSAGE_LIMIT
 from app.outages.lifecycle import REPORT_MAX_CHARS, Scope
 
 MAX_SCOPE_NUMBERS = 1000
-TIME_EXAMPLE = "2026-11-22T18:30"
+TIME_EXAMPLE = "2026-11-22 18:30"
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+ETR_LABEL = "Estimated time of restoration (UTC, YYYY-MM-DD HH:MM, 24-hour clock)"
 NO_SCOPE = "Choose regions, plans or numbers, or tick Every subscriber."
 ALL_AND_SCOPE = "Every subscriber reaches everyone: untick it, or the regions, plans and numbers."
 
@@ -64,10 +67,15 @@ def printable(_form: FlaskForm, field: Field) -> None:
 
 
 class UtcTimeField(Field):
-    """A `datetime-local` box whose value is an aware UTC datetime, or None when left empty."""
+    """A text box for a UTC time (`YYYY-MM-DD HH:MM`); its value is aware UTC, or None if empty."""
 
-    widget = DateTimeLocalInput()
+    widget = TextInput()
     data: datetime | None
+
+    def __call__(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("placeholder", "YYYY-MM-DD HH:MM")
+        kwargs.setdefault("autocomplete", "off")
+        return super().__call__(**kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         text = str(valuelist[0]).strip() if valuelist else ""
@@ -76,7 +84,7 @@ class UtcTimeField(Field):
     def _value(self) -> str:
         if self.raw_data:
             return str(self.raw_data[0])
-        return self.data.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") if self.data else ""
+        return self.data.astimezone(UTC).strftime(TIME_FORMAT) if self.data else ""
 
 
 class CheckboxesField(SelectMultipleField):
@@ -103,7 +111,7 @@ class StartOutageForm(FlaskForm):
     subscriber_message = _message(
         "What subscribers are told", "Empty: subscribers get the caller message."
     )
-    etr = UtcTimeField("Estimated time of restoration (UTC)", description="Optional.")
+    etr = UtcTimeField(ETR_LABEL, description=f"Optional; for example {TIME_EXAMPLE}.")
     regions = CheckboxesField("Regions", choices=[])
     plans = CheckboxesField("Plans", choices=[])
     numbers = TextAreaField(
@@ -152,7 +160,7 @@ class UpdateOutageForm(FlaskForm):
 
     caller_message = _message("What callers hear", "Empty: the standard outage wording.")
     subscriber_message = _message("What subscribers are told", "Empty: the standard wording.")
-    etr = UtcTimeField("Estimated time of restoration (UTC)", description="Empty: none.")
+    etr = UtcTimeField(ETR_LABEL, description=f"Empty: none; for example {TIME_EXAMPLE}.")
     state = SelectField("State", choices=[s.value for s in ACTIVE_STATES])
 
     def values(self) -> dict[str, Any]:

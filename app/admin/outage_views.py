@@ -24,6 +24,7 @@ from app.admin.forms import ActionForm
 from app.admin.outage_forms import (
     ALL_AND_SCOPE,
     NO_SCOPE,
+    TIME_FORMAT,
     ReportForm,
     StartOutageForm,
     UpdateOutageForm,
@@ -92,7 +93,7 @@ def _start_form() -> StartOutageForm:
 
 def _start_page(form: StartOutageForm, count: int | None, status: int = 200) -> Any:
     form.seen_count.data = "" if count is None else str(count)  # only a count shown confirms
-    now_utc = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    now_utc = datetime.now(UTC).strftime(TIME_FORMAT)
     return render_template("admin/outage_new.html", form=form, count=count, now_utc=now_utc), status
 
 
@@ -170,6 +171,7 @@ def outage_page(outage: Outage, status: int = 200, **forms: Any) -> tuple[str, i
         summary=scope_summary(outage),
         phone=display,
         action_form=ActionForm(formdata=None),
+        now_utc=datetime.now(UTC).strftime(TIME_FORMAT),
         **forms,
     )
     return page, status
@@ -180,4 +182,4 @@ def redirect_to(outage: Outage) -> Response:
     return redirect(url_for("admin.outage", outage_id=outage.id), 303)
 
 
-from app.admin import outage_actions  # noqa: E402,F401  (its routes belong to these pages)
+from app.admin import outage_actions, outage_resolve  # noqa: E402,F401  (routes of these pages)

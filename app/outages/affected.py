@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import Outage, Subscriber
@@ -31,3 +32,12 @@ def affected_count(session: Session, outage: Outage) -> int:
     """How many subscribers the outage affects, counted in the database."""
     subquery = affected_subscribers(outage).subquery()
     return int(session.scalar(select(func.count()).select_from(subquery)) or 0)
+
+
+def affected_by_any(session: Session, outages: Sequence[Outage]) -> int:
+    """How many subscribers at least one of the outages affects (each counted once)."""
+    if not outages:
+        return 0
+    scopes = [and_(true(), *scope_conditions(outage)) for outage in outages]
+    query = select(func.count()).select_from(Subscriber).where(or_(*scopes))
+    return int(session.scalar(query) or 0)

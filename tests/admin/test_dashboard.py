@@ -137,11 +137,51 @@ def test_primary_status_shows_outages_by_source_and_the_probe(
 
     page = admin_client.get("/admin/").text
 
-    assert "Down: 1 active outage" in page
+    assert status_card(page) == ("down", "Down: 1 active outage")  # it covers everyone
     assert "admin: 1" in page
     assert "https://primary.example/health" in page
     assert "down 2 time(s) in a row" in page
     assert f'href="/admin/outages/{started.id}"' in page
+
+
+def status_card(page: str) -> tuple[str, str]:
+    """The primary status card's level (down, partial, up) and its headline."""
+    match = re.search(r'id="primary-status" data-level="(\w+)">\s*<p><strong>([^<]*)<', page)
+    assert match, "no primary status card"
+    return match.group(1), match.group(2)
+
+
+def test_a_scoped_outage_is_a_partial_outage_naming_its_subscribers(
+    admin_client: FlaskClient, subscriber: Any, outage: Any
+) -> None:
+    for last, region, plan in (("0", "west", "pro"), ("1", "west", "basic"), ("2", "east", "pro")):
+        subscriber(number=f"+141555501{last}0", region=region, plan=plan)
+    subscriber(number="+14155550199", region="north", plan="basic")
+    outage(regions=["west"])
+    assert status_card(admin_client.get("/admin/").text) == (
+        "partial",
+        "Partial outage: 2 subscribers",
+    )
+
+    outage(plans=["pro"])  # overlaps the first on west-pro, counted once
+    assert status_card(admin_client.get("/admin/").text) == (
+        "partial",
+        "Partial outage: 3 subscribers",
+    )
+
+    outage()  # everyone
+    assert status_card(admin_client.get("/admin/").text) == ("down", "Down: 3 active outages")
+
+
+def test_a_scoped_outage_of_one_subscriber_says_subscriber(
+    admin_client: FlaskClient, subscriber: Any, outage: Any
+) -> None:
+    subscriber(number="+14155550100", region="west")
+    subscriber(number="+14155550101", region="east")
+    outage(numbers=["+14155550101"])
+    page = admin_client.get("/admin/").text
+    assert status_card(page) == ("partial", "Partial outage: 1 subscriber")
+    assert "status-partial" in page and "status-down" not in page.split("</style>")[-1]
 
 
 def test_notice_fan_out_shows_as_a_progress_bar(

@@ -42,7 +42,8 @@ def checked(page: TestResponse) -> set[str]:
 
 
 def later(hours: int = 2) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")
+    """A time ahead, typed as the ETR box shows it: UTC on a 24-hour clock."""
+    return (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
 
 
 @pytest.fixture
@@ -216,7 +217,7 @@ def test_update_messages_etr_and_state(admin_client: FlaskClient, outage: Any) -
     db.session.refresh(row)
     assert (row.caller_message, row.subscriber_message) == ("New words.", "We are on it.")
     assert row.state == OutageState.IDENTIFIED and row.etr is not None
-    assert row.etr.strftime("%Y-%m-%dT%H:%M") == etr
+    assert row.etr.strftime("%Y-%m-%d %H:%M") == etr
     update = row.events[-1]
     assert (update.actor, update.action) == (ACTOR, "update")
     assert set(update.changes) == {"caller_message", "subscriber_message", "etr", "state"}
@@ -244,10 +245,10 @@ def test_resolve_then_report(admin_client: FlaskClient, outage: Any) -> None:
     assert early.status_code == 409 and "still active" in early.text
     assert "Resolve outage" in admin_client.get(path).text
 
-    assert post(admin_client, f"{path}/resolve", {}).status_code == 303
+    assert post(admin_client, f"{path}/resolve", {"seen_count": "0"}).status_code == 303
     db.session.refresh(row)
     assert row.state == OutageState.RESOLVED and row.events[-1].actor == ACTOR
-    twice = post(admin_client, f"{path}/resolve", {})
+    twice = post(admin_client, f"{path}/resolve", {"seen_count": "0"})
     assert twice.status_code == 409 and "already resolved" in twice.text
 
     page = admin_client.get(path)

@@ -78,7 +78,10 @@ def test_start_a_scoped_outage_watching_the_count_then_resolve_it(
     expect(main).to_contain_text("North is down; please leave a message.")
     expect(main.get_by_role("heading", level=1)).to_contain_text("investigating")
 
-    page.get_by_role("button", name=f"Resolve outage {outage.id}").click()
+    page.get_by_role("link", name=f"Resolve outage {outage.id}…").click()
+    question = page.get_by_role("alertdialog")
+    expect(question).to_contain_text("Resolve the outage for region north (3 subscribers)?")
+    question.get_by_role("button", name=f"Resolve outage {outage.id}").click()
     expect(page.get_by_role("status")).to_contain_text("resolved")
     expect(main.get_by_role("heading", level=1)).to_contain_text("resolved")
     db.session.expire_all()
