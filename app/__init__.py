@@ -1,23 +1,20 @@
-"""Backline: the phone line that still answers when a VoIP provider's platform is down."""
+"""Backline: the phone line that still answers when a VoIP provider's platform is down.
+
+This package's own module imports nothing heavy when it is imported: `backline --help` imports
+it (app.cli lives inside it) and must not pay for Flask, SQLAlchemy and every feature. What
+create_app needs it imports as it runs.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
-from dotenv import find_dotenv, load_dotenv
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-
-from app.core.config import check_settings, load_settings
-from app.core.logging import configure_logging
-from app.security.body_limits import init_body_limits, too_large
-from app.security.sessions import CookieSessions
-
-log = structlog.get_logger(__name__)
+if TYPE_CHECKING:
+    from flask import Flask
+    from werkzeug.exceptions import HTTPException
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -26,6 +23,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Nothing here connects to the database, Redis, storage or mail: a call must be answerable
     even while they are down.
     """
+    from dotenv import find_dotenv, load_dotenv
+    from flask import Flask
+
+    from app.core.config import check_settings, load_settings
+    from app.core.logging import configure_logging
+    from app.security.sessions import CookieSessions
+
     if config is None and not os.environ.get("FLASK_SKIP_DOTENV"):
         load_dotenv(find_dotenv(usecwd=True), override=False)  # gunicorn reads no .env itself
     settings = load_settings(config)
@@ -41,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_periodic_jobs(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
+    _register_front_door(app)
     return app
 
 
@@ -131,10 +136,12 @@ def _register_periodic_jobs(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    import structlog
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
+    from app.security.body_limits import init_body_limits
     from app.security.headers import init_security_headers
     from app.security.limits import init_limits
 
@@ -155,6 +162,11 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
+    from flask import jsonify, render_template, request
+    from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+    from app.security.body_limits import too_large
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         limit = request.max_content_length
@@ -165,6 +177,15 @@ def _register_error_handlers(app: Flask) -> None:
             return page, error.code or 500  # people read these pages, not programs
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         return jsonify(error=error.description or error.name), error.code or 500, headers
+
+
+def _register_front_door(app: Flask) -> None:
+    """`/` is where a person lands first: the admin UI (which asks them to log in)."""
+    from flask import redirect, url_for
+
+    app.add_url_rule(
+        "/", "front_door", lambda: redirect(url_for("admin.dashboard")), methods=["GET"]
+    )
 
 
 def _in_werkzeugs_words(error: HTTPException) -> bool:

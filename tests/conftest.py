@@ -191,9 +191,9 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Invoke:
-    """Run `backline ARGS...` against the test app (FlaskGroup would otherwise build its own)."""
-    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)  # FlaskGroup sets it; undo after
+def cli(app: Flask) -> Invoke:
+    """Run `backline ARGS...` against the test app (the command would otherwise build its own:
+    any object with `load_app()` will do as the root context's obj, Flask's ScriptInfo here)."""
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
-from app.admin.accounts import AccountError, find_admin, set_admin, unlock
-from app.core.extensions import db
+from app.cli.context import AppGroup
 
 admin_group = AppGroup("admin", help="Admin accounts for the web UI.")
 
@@ -21,6 +19,9 @@ admin_group = AppGroup("admin", help="Admin accounts for the web UI.")
 )
 def create(email: str, password: str) -> None:
     """Create an admin account, or set a new password for an existing one."""
+    from app.admin.accounts import AccountError, set_admin
+    from app.core.extensions import db
+
     session = db.session()
     try:
         admin, created = set_admin(session, email, password)
@@ -37,6 +38,9 @@ def create(email: str, password: str) -> None:
 @click.argument("email")
 def unlock_command(email: str) -> None:
     """Clear the growing delay failed logins put on an account."""
+    from app.admin.accounts import find_admin, unlock
+    from app.core.extensions import db
+
     if find_admin(db.session(), email) is None:
         raise click.ClickException(f"There is no admin account {email.strip().lower()}.")
     cleared = unlock(email)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
 
-from app.core import migrate
+from app.cli.context import AppGroup
 
 db_group = AppGroup("db", help="Database schema migrations.")
 
@@ -15,5 +13,9 @@ db_group = AppGroup("db", help="Database schema migrations.")
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Apply the Alembic migrations (to the latest by default)."""
+    from flask import current_app
+
+    from app.core import migrate
+
     migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"Database is at revision {revision}.")

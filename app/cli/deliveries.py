@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
-from sqlalchemy import case, func, select
 
-from app.core.extensions import db, jobs
-from app.models import Delivery
-from forwarding.resend import (
-    FAILED_STATES,
-    ResendRefused,
-    make_resend,
-    queue_resends,
-    retryable,
-    unretried_failures,
-)
+from app.cli.context import AppGroup
+
+if TYPE_CHECKING:
+    from app.models import Delivery
 
 deliveries_group = AppGroup("deliveries", help="List voicemail emails and resend failed ones.")
 
@@ -30,6 +22,12 @@ WAIT_S = 300.0  # how long a resend on the embedded defaults may take before we 
 @click.option("--limit", type=click.IntRange(1), default=500, show_default=True)
 def list_command(failed: bool, limit: int) -> None:
     """One delivery a line, starting with its id; failed and bounced ones first."""
+    from sqlalchemy import case, select
+
+    from app.core.extensions import db
+    from app.models import Delivery
+    from forwarding.resend import FAILED_STATES
+
     failed_first = case((Delivery.state.in_(FAILED_STATES), 0), else_=1)
     query = select(Delivery).order_by(failed_first, Delivery.id.desc()).limit(limit + 1)
     if failed:
@@ -69,6 +67,17 @@ def retry(delivery_id: int | None, all_failed: bool, address: str | None) -> Non
         raise click.UsageError("--to goes with a single delivery ID, not --all-failed.")
     if address is not None and "@" not in parseaddr(address)[1]:
         raise click.BadParameter(f"{address!r} is not an email address.", param_hint="--to")
+    from flask import current_app
+
+    from app.core.extensions import db
+    from forwarding.resend import (
+        ResendRefused,
+        make_resend,
+        queue_resends,
+        retryable,
+        unretried_failures,
+    )
+
     session = db.session()
     try:
         originals = (
@@ -92,6 +101,11 @@ def retry(delivery_id: int | None, all_failed: bool, address: str | None) -> Non
 
 def _wait_and_report(resends: list[Delivery]) -> None:
     """On the embedded defaults this process runs the jobs: wait for them, then say how it went."""
+    from sqlalchemy import func, select
+
+    from app.core.extensions import db, jobs
+    from app.models import Delivery
+
     if not jobs.wait_idle(WAIT_S):
         click.echo(f"Still sending after {WAIT_S:.0f} s; see `backline deliveries list`.", err=True)
     db.session.expire_all()

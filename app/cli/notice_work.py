@@ -2,43 +2,66 @@
 
 With REDIS_URL set the commit queues them and `backline worker` does the work. On the embedded
 defaults nothing else may be running, so the command sends them itself, with a progress bar on
-a terminal (plain lines otherwise), and SMS at the sender's rate.
+a terminal (plain lines otherwise), and SMS at the sender's rate. Either way the command reports
+the notices it queued itself, not the outage's earlier ones (`backline outage progress` lists
+those).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import select
 
-from app.core.extensions import db, jobs
-from app.core.jobs import ThreadBackend
-from app.models import Notice, NoticeState
-from app.outages.notices.progress import outage_progress
-from app.outages.notices.sms import drain_sms, sms_rate
+if TYPE_CHECKING:
+    from app.models import Notice
 
 WAIT_FOR_EMAILS_S = 3600.0
 
 
-def deliver_here(outage_id: int) -> None:
-    """Send the outage's released notices now unless a worker will (REDIS_URL set)."""
-    if not isinstance(jobs.backend, ThreadBackend):
-        if _released(outage_id):
-            click.echo("Notices queued for the workers; `backline outage progress` follows them.")
+def commit_change() -> list[int]:
+    """Commit the command's change; the ids of the notices it released, which the commit queues."""
+    from app.core.extensions import db
+    from app.outages.notices.policy import released_in
+
+    session = db.session()
+    queued = released_in(session)
+    session.commit()
+    return queued
+
+
+def deliver_here(outage_id: int, queued: list[int]) -> None:
+    """Report the notices `queued` by this command; send the outage's released notices now,
+    unless a worker will (REDIS_URL set)."""
+    from app.core.extensions import jobs
+    from app.core.jobs import ThreadBackend
+
+    if not queued:
+        click.echo("No notice: subscribers are not told of this change.")
         return
-    if not _released(outage_id):
+    if not isinstance(jobs.backend, ThreadBackend):
+        for notice_id in queued:
+            click.echo(
+                f"Notice {notice_id} queued for the workers; "
+                f"`backline outage progress {outage_id}` follows it."
+            )
         return
     click.echo("Sending notices…")
     if not jobs.wait_idle(WAIT_FOR_EMAILS_S):
         raise click.ClickException("Notices are still being sent after an hour; check the log.")
     for notice in _released(outage_id):
         _send_sms(notice)
-    for line in describe_progress(outage_id):
+    for line in describe_progress(outage_id, only=queued):
         click.echo(line)
 
 
 def _released(outage_id: int) -> list[Notice]:
+    from sqlalchemy import select
+
+    from app.core.extensions import db
+    from app.models import Notice, NoticeState
+
     db.session.expire_all()
     query = select(Notice).where(
         Notice.outage_id == outage_id,
@@ -48,6 +71,8 @@ def _released(outage_id: int) -> list[Notice]:
 
 
 def _send_sms(notice: Notice) -> None:
+    from app.outages.notices.sms import drain_sms, sms_rate
+
     pending = _pending_sms(notice)
     if not pending:
         return
@@ -60,16 +85,25 @@ def _send_sms(notice: Notice) -> None:
 
 
 def _pending_sms(notice: Notice) -> int:
+    from app.core.extensions import db
+    from app.outages.notices.progress import outage_progress
+
     for entry in outage_progress(db.session(), notice.outage_id):
         if entry["notice_id"] == notice.id:
             return int(entry["sms"]["pending"])
     return 0
 
 
-def describe_progress(outage_id: int) -> list[str]:
-    """One line per notice: its kind and state, then emails and SMS sent, failed, pending."""
+def describe_progress(outage_id: int, only: list[int] | None = None) -> list[str]:
+    """One line per notice (those in `only`, if given): its kind and state, then emails and SMS
+    sent, failed, pending."""
+    from app.core.extensions import db
+    from app.outages.notices.progress import outage_progress
+
     lines = []
     for entry in outage_progress(db.session(), outage_id):
+        if only is not None and entry["notice_id"] not in only:
+            continue
         email, sms = entry["email"], entry["sms"]
         lines.append(
             f"notice {entry['notice_id']} ({entry['kind']}, {entry['state']}): "

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
-from flask.cli import AppGroup
-from sqlalchemy import select
 
-from app.cli.notice_work import deliver_here, describe_progress
+from app.cli.choices import OUTAGE_STATES
+from app.cli.context import AppGroup
+from app.cli.notice_work import commit_change, deliver_here, describe_progress
 from app.cli.outage_options import actor, message_options
 from app.cli.outage_start import start
-from app.core.extensions import db
-from app.models import ACTIVE_STATES, Outage, OutageState
-from app.outages.lifecycle import (
-    OutageError,
-    confirm_outage,
-    publish_report,
-    resolve_outage,
-    update_outage,
-)
+
+if TYPE_CHECKING:
+    from app.models import Outage
 
 outage_group = AppGroup("outage", help="Start, update, resolve and list outages.")
 outage_group.add_command(start)
@@ -29,67 +23,89 @@ outage_group.add_command(start)
 @outage_group.command("update")
 @click.argument("outage_id", type=int)
 @message_options
-@click.option("--state", type=click.Choice([s.value for s in OutageState]))
+@click.option("--clear-eta", is_flag=True, help="Remove the ETA: no time is given any more.")
+@click.option("--state", type=click.Choice(OUTAGE_STATES))
 def update(
     outage_id: int,
     message: str | None,
     caller_message: str | None,
     subscriber_message: str | None,
     eta: datetime | None,
+    clear_eta: bool,
     state: str | None,
 ) -> None:
     """Change an outage's messages, ETA or state."""
-    changes = {
-        "caller_message": caller_message or message,
-        "subscriber_message": subscriber_message or message,
-        "etr": eta,
-        "state": state,
-    }
-    changes = {k: v for k, v in changes.items() if v is not None}
+    from app.core.extensions import db
+    from app.outages.lifecycle import OutageError, update_outage
+
+    if eta is not None and clear_eta:
+        raise click.UsageError("Give --eta or --clear-eta, not both.")
+    changes = _changes(caller_message or message, subscriber_message or message, eta, state)
+    if clear_eta:
+        changes["etr"] = None  # what the admin UI's emptied ETR field and the API's null do
     if not changes:
         raise click.UsageError(
             "Give at least one of --message, --caller-message, "
-            "--subscriber-message, --eta or --state."
+            "--subscriber-message, --eta, --clear-eta or --state."
         )
-    session = db.session()
     try:
-        update_outage(session, _outage(outage_id), actor=actor(), **changes)
+        update_outage(db.session(), _outage(outage_id), actor=actor(), **changes)
     except OutageError as exc:
         raise click.ClickException(str(exc)) from None
-    session.commit()
+    queued = commit_change()
     click.echo(f"Outage {outage_id} updated: {', '.join(sorted(changes))}.")
-    deliver_here(outage_id)
+    deliver_here(outage_id, queued)
+
+
+def _changes(
+    caller_message: str | None,
+    subscriber_message: str | None,
+    eta: datetime | None,
+    state: str | None,
+) -> dict[str, Any]:
+    """The options given, as update_outage's changes."""
+    changes = {
+        "caller_message": caller_message,
+        "subscriber_message": subscriber_message,
+        "etr": eta,
+        "state": state,
+    }
+    return {k: v for k, v in changes.items() if v is not None}
 
 
 @outage_group.command("resolve")
 @click.argument("outage_id", type=int)
 def resolve(outage_id: int) -> None:
     """Resolve an outage; calls pass through again."""
-    session = db.session()
+    from app.core.extensions import db
+    from app.outages.lifecycle import OutageError, resolve_outage
+
     try:
-        resolve_outage(session, _outage(outage_id), actor=actor())
+        resolve_outage(db.session(), _outage(outage_id), actor=actor())
     except OutageError as exc:
         raise click.ClickException(str(exc)) from None
-    session.commit()
+    queued = commit_change()
     click.echo(f"Outage {outage_id} resolved.")
-    deliver_here(outage_id)
+    deliver_here(outage_id, queued)
 
 
 @outage_group.command("confirm")
 @click.argument("outage_id", type=int)
 def confirm(outage_id: int) -> None:
     """Confirm an outage Alertmanager or the detector opened: its subscribers are told now."""
-    session = db.session()
+    from app.core.extensions import db
+    from app.outages.lifecycle import OutageError, confirm_outage
+
     try:
-        confirmed = confirm_outage(session, _outage(outage_id), actor=actor())
+        confirmed = confirm_outage(db.session(), _outage(outage_id), actor=actor())
     except OutageError as exc:
         raise click.ClickException(str(exc)) from None
-    session.commit()
+    queued = commit_change()
     if not confirmed:
         click.echo(f"Outage {outage_id} was confirmed already; nothing sent again.")
         return
     click.echo(f"Outage {outage_id} confirmed.")
-    deliver_here(outage_id)
+    deliver_here(outage_id, queued)
 
 
 @outage_group.command("progress")
@@ -116,23 +132,30 @@ def report(outage_id: int, report_file: TextIO) -> None:
         text = report_file.read()
     except UnicodeDecodeError:
         raise click.ClickException(f"{report_file.name} is not UTF-8 text.") from None
-    session = db.session()
+    from app.core.extensions import db
+    from app.outages.lifecycle import OutageError, publish_report
+
     try:
-        published = publish_report(session, _outage(outage_id), actor=actor(), report=text)
+        published = publish_report(db.session(), _outage(outage_id), actor=actor(), report=text)
     except OutageError as exc:
         raise click.ClickException(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
-    session.commit()
+    queued = commit_change()
     if not published:
         click.echo(f"Outage {outage_id} already has this report; nothing sent again.")
         return
     click.echo(f"Report published for outage {outage_id}.")
-    deliver_here(outage_id)
+    deliver_here(outage_id, queued)
 
 
 @outage_group.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include resolved outages.")
 def list_command(show_all: bool) -> None:
     """One outage a line, starting with its id (active ones unless --all)."""
+    from sqlalchemy import select
+
+    from app.core.extensions import db
+    from app.models import ACTIVE_STATES, Outage
+
     query = select(Outage).order_by(Outage.id.desc())
     if not show_all:
         query = query.where(Outage.state.in_([s.value for s in ACTIVE_STATES]))
@@ -141,6 +164,9 @@ def list_command(show_all: bool) -> None:
 
 
 def _outage(outage_id: int) -> Outage:
+    from app.core.extensions import db
+    from app.models import Outage
+
     outage = db.session.get(Outage, outage_id)
     if outage is None:
         raise click.ClickException(f"There is no outage {outage_id}.")

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 
 import click
 
-from app.core.phone import InvalidNumber, normalise
-
 
 def actor() -> str:
     """Who the audit log names for a change made here: `cli:<login>`."""
@@ -36,6 +34,8 @@ def parse_eta(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 def parse_numbers(
     _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 ) -> list[str]:
+    from app.core.phone import InvalidNumber, normalise
+
     try:
         return [normalise(v) for v in values]
     except InvalidNumber as exc:

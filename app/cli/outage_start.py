@@ -7,18 +7,17 @@ A scope that matches no subscriber is refused (it is most often a typo) unless `
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
-from flask.cli import with_appcontext
 
-from app.cli.notice_work import deliver_here
+from app.cli.context import with_appcontext
+from app.cli.notice_work import commit_change, deliver_here
 from app.cli.outage_options import actor, message_options, parse_numbers
-from app.core.extensions import db
-from app.models import Outage
-from app.outages.affected import affected_count
-from app.outages.lifecycle import Scope, draft_outage, start_outage
-from app.outages.notices.preview import first_notice
-from app.outages.scope_rules import nobody_matches
+
+if TYPE_CHECKING:
+    from app.models import Outage
+    from app.outages.lifecycle import Scope
 
 NO_SCOPE = (
     "Say whom the outage affects: --region, --number or --plan (each repeatable), "
@@ -76,6 +75,10 @@ def start(
     subscriber. Repeated values of one option are alternatives; different options narrow
     each other.
     """
+    from app.core.extensions import db
+    from app.outages.affected import affected_count
+    from app.outages.lifecycle import Scope, draft_outage, start_outage
+
     scope = _checked_scope(Scope(list(regions), numbers, list(plans)), everyone, force)
     draft = draft_outage(
         scope=scope,
@@ -86,24 +89,26 @@ def start(
     if dry_run:
         _print_dry_run(draft)
         return
-    session = db.session()
     outage = start_outage(
-        session,
+        db.session(),
         actor=actor(),
         scope=scope,
         caller_message=draft.caller_message,
         subscriber_message=draft.subscriber_message,
         etr=eta,
     )
-    session.commit()
+    queued = commit_change()
     click.echo(outage.id)
     count = affected_count(db.session(), outage)
     click.echo(f"Outage {outage.id} started; it affects {count} subscriber(s).")
-    deliver_here(outage.id)
+    deliver_here(outage.id, queued)
 
 
 def _checked_scope(scope: Scope, everyone: bool, force: bool) -> Scope:
     """The scope asked for, or a refusal: none at all, --all with limits, or nobody matched."""
+    from app.core.extensions import db
+    from app.outages.scope_rules import nobody_matches
+
     if everyone and not scope.covers_everyone:
         raise click.UsageError(ALL_AND_SCOPE)
     if not everyone and scope.covers_everyone:
@@ -118,6 +123,10 @@ def _checked_scope(scope: Scope, everyone: bool, force: bool) -> Scope:
 
 def _print_dry_run(draft: Outage) -> None:
     """Say whom the outage would reach and what the first of them would read."""
+    from app.core.extensions import db
+    from app.outages.affected import affected_count
+    from app.outages.notices.preview import first_notice
+
     session = db.session()
     click.echo("Dry run: no outage was created and nobody was told.")
     click.echo(f"It would affect {affected_count(session, draft)} subscriber(s).")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from app.cli.context import with_appcontext
 from app.core.config import MAX_RETENTION_DAYS
-from app.retention import PurgeReport, purge_expired
-from app.retention.report import Result
+
+if TYPE_CHECKING:
+    from app.retention import PurgeReport
 
 
 class Days(click.ParamType):
@@ -42,6 +42,10 @@ def purge(days: int | None) -> None:
     Also finishes the erasure of deleted subscribers' voicemails. Exits non-zero if a copy of
     any voicemail could not be deleted; running it again goes on where it stopped.
     """
+    from flask import current_app
+
+    from app.retention import purge_expired
+
     days = days or current_app.config["BACKLINE_RETENTION_DAYS"]
     report = purge_expired(days)
     _print(report, days)
@@ -50,6 +54,8 @@ def purge(days: int | None) -> None:
 
 
 def _print(report: PurgeReport, days: int) -> None:
+    from app.retention.report import Result
+
     cutoff = f"{report.cutoff:%Y-%m-%d %H:%M} UTC" if report.cutoff else "now"
     purged = report.with_result(Result.PURGED)
     by_age = sum(1 for outcome in purged if not outcome.erasure)

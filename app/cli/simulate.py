@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
-import requests
-from flask import current_app
-from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from app.core.extensions import db
-from app.core.phone import InvalidNumber, normalise
-from app.core.urls import public_url
-from app.models import OWED_STATES, Voicemail, VoicemailStatus
-from app.twilio.simulator.media_server import MediaServer, MediaState
-from app.twilio.simulator.player import CallPlayer, FlowError
-from app.twilio.simulator.signed_client import SignedClient
+from app.cli.context import with_appcontext
+
+if TYPE_CHECKING:
+    from app.models import Voicemail
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -44,6 +38,14 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 )
 def simulate_call(to: str, from_: str, digits: str, speak: float, wait: float) -> None:
     """Call a subscriber the way Twilio would and report where the voicemail went."""
+    import requests
+    from flask import current_app
+
+    from app.core.urls import public_url
+    from app.twilio.simulator.media_server import MediaServer, MediaState
+    from app.twilio.simulator.player import CallPlayer, FlowError
+    from app.twilio.simulator.signed_client import SignedClient
+
     config = current_app.config
     host, port = _media_address(config["TWILIO_API_URL"])
     state = MediaState(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
@@ -83,6 +85,8 @@ def _media_address(api_url: str) -> tuple[str, int]:
 
 
 def _call_params(to: str, from_: str, account_sid: str) -> dict[str, str]:
+    from app.core.phone import InvalidNumber, normalise
+
     try:
         to_number = normalise(to)
     except InvalidNumber as exc:
@@ -100,6 +104,11 @@ def _call_params(to: str, from_: str, account_sid: str) -> dict[str, str]:
 
 
 def _report_voicemail(recording_sid: str, wait: float) -> None:
+    from sqlalchemy import select
+
+    from app.core.extensions import db
+    from app.models import Voicemail
+
     click.echo("Waiting for the voicemail email...")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
@@ -118,6 +127,8 @@ def _report_voicemail(recording_sid: str, wait: float) -> None:
 
 
 def _settled(voicemail: Voicemail) -> bool:
+    from app.models import OWED_STATES, VoicemailStatus
+
     if voicemail.status in (VoicemailStatus.FAILED, VoicemailStatus.HELD):
         return True
     return voicemail.status == VoicemailStatus.STORED and all(
@@ -126,6 +137,10 @@ def _settled(voicemail: Voicemail) -> bool:
 
 
 def _print_voicemail(voicemail: Voicemail) -> None:
+    from flask import current_app
+
+    from app.models import VoicemailStatus
+
     if voicemail.status == VoicemailStatus.FAILED:
         raise click.ClickException(f"The voicemail could not be processed: {voicemail.error}")
     if voicemail.status == VoicemailStatus.HELD:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import AppGroup
-from sqlalchemy import select
 
-from app.core.extensions import db
-from app.models import Subscriber
-from app.subscribers.csv_files import export_csv, import_rows, read_csv_for
+from app.cli.context import AppGroup
 
 subscribers_group = AppGroup("subscribers", help="Import and export subscribers as CSV.")
 
@@ -19,6 +15,9 @@ subscribers_group = AppGroup("subscribers", help="Import and export subscribers 
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_command(path: str) -> None:
     """Import subscribers from CSV; nothing is written if any row is wrong."""
+    from app.core.extensions import db
+    from app.subscribers.csv_files import import_rows, read_csv_for
+
     session = db.session()
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -40,5 +39,11 @@ def import_command(path: str) -> None:
 @subscribers_group.command("export")
 def export_command() -> None:
     """Write every subscriber to stdout as CSV (the import format)."""
+    from sqlalchemy import select
+
+    from app.core.extensions import db
+    from app.models import Subscriber
+    from app.subscribers.csv_files import export_csv
+
     subscribers = db.session.scalars(select(Subscriber).order_by(Subscriber.number))
     sys.stdout.write(export_csv(subscribers))

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-from flask.cli import AppGroup
 
-from app.core.extensions import db
-from app.security.tokens import TokenError, all_tokens, create_token, revoke_token
+from app.cli.context import AppGroup
 
 token_group = AppGroup("token", help="Create, list and revoke REST API tokens.")
 
@@ -17,6 +15,9 @@ token_group = AppGroup("token", help="Create, list and revoke REST API tokens.")
 @click.argument("name")
 def create(name: str) -> None:
     """Make an API token; it is printed once, alone on the last line, and never stored."""
+    from app.core.extensions import db
+    from app.security.tokens import TokenError, create_token
+
     session = db.session()
     try:
         row, secret = create_token(session, name)
@@ -32,6 +33,9 @@ def create(name: str) -> None:
 @click.argument("name_or_id")
 def revoke(name_or_id: str) -> None:
     """Revoke a token by its id or name; requests with it get 401 from now on."""
+    from app.core.extensions import db
+    from app.security.tokens import TokenError, revoke_token
+
     session = db.session()
     try:
         row = revoke_token(session, name_or_id)
@@ -44,6 +48,9 @@ def revoke(name_or_id: str) -> None:
 @token_group.command("list")
 def list_command() -> None:
     """One token a line: id, name, state, created, last used (never the token itself)."""
+    from app.core.extensions import db
+    from app.security.tokens import all_tokens
+
     for row in all_tokens(db.session()):
         state = f"revoked {_when(row.revoked_at)}" if row.revoked_at else "active"
         click.echo(

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
 
-from app.core.config import uses_development_twilio
-from app.core.phone import InvalidNumber, normalise
-from app.core.urls import public_url
-from app.twilio.fallback_requests import SOURCE_PARAMETER, TRUNK_SOURCE, trunk_recovery_url
-from app.twilio.rest import IncomingNumber, TwilioApiError, TwilioRest, VoiceWebhooks, twilio_rest
+from app.cli.context import AppGroup
+
+if TYPE_CHECKING:
+    from app.twilio.rest import IncomingNumber, TwilioRest, VoiceWebhooks
 
 twilio_group = AppGroup("twilio", help="Set up the account's Twilio numbers to call Backline.")
 
 
 def _parse_number(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from app.core.phone import InvalidNumber, normalise
+
     if value is None:
         return None
     try:
@@ -36,6 +36,11 @@ def configure(number: str | None, every: bool, dry_run: bool) -> None:
         raise click.UsageError("Give a NUMBER or --all, not both.")
     if not every and not number:
         raise click.UsageError("Give the NUMBER to configure, or --all for every number.")
+    from flask import current_app
+
+    from app.core.config import uses_development_twilio
+    from app.twilio.rest import TwilioApiError, twilio_rest
+
     if uses_development_twilio(current_app.config):
         raise click.ClickException(
             "TWILIO_AUTH_TOKEN is not set, so there is no Twilio account to configure. "
@@ -55,6 +60,12 @@ def configure(number: str | None, every: bool, dry_run: bool) -> None:
 
 def voice_webhooks() -> VoiceWebhooks:
     """The URLs a number gets: ours, a Fallback URL and the call status callback."""
+    from flask import current_app
+
+    from app.core.urls import public_url
+    from app.twilio.fallback_requests import SOURCE_PARAMETER, TRUNK_SOURCE
+    from app.twilio.rest import VoiceWebhooks
+
     config = current_app.config
     overrides = (config["BACKLINE_CONNECT_OVERRIDES"] or "").strip().lstrip("#")
     if overrides.lower() in ("off", "none"):
@@ -105,6 +116,8 @@ def _configure_one(
 
 
 def _configure_all(api: TwilioRest, webhooks: VoiceWebhooks, dry_run: bool) -> None:
+    from app.twilio.rest import TwilioApiError
+
     numbers = list(api.all_numbers())  # the whole list first: a listing error changes nothing
     done, skipped, failed = 0, 0, 0
     for number in numbers:
@@ -144,6 +157,8 @@ def _apply(api: TwilioRest, number: IncomingNumber, webhooks: VoiceWebhooks, dry
 
 
 def _on_trunk(number: IncomingNumber) -> str:
+    from app.twilio.fallback_requests import trunk_recovery_url
+
     return (
         f"on SIP trunk {number.trunk_sid}, so Twilio ignores its Voice URL; set the trunk's "
         f"Disaster Recovery URL to {trunk_recovery_url()} instead."

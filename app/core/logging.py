@@ -1,5 +1,8 @@
 """Structured logging: JSON in production, readable lines elsewhere.
 
+The readable lines are coloured on a terminal only: written to a file or a pipe (`make run >
+backline.log`, a process manager's journal) they are plain text, tracebacks included.
+
 Request and job code binds `call_sid` / `recording_sid` with structlog's contextvars, so every
 line carries them. Two processors stand guard: secrets are dropped by key name, and anything
 that looks like a full phone number is cut to its last four digits.
@@ -12,7 +15,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -48,11 +51,20 @@ def _redact_processor(_logger: Any, _name: str, event: MutableMapping[str, Any])
     return event
 
 
+def _renderer(json_output: bool, stream: TextIO) -> Any:
+    if json_output:
+        return structlog.processors.JSONRenderer()
+    if stream.isatty():
+        return structlog.dev.ConsoleRenderer(colors=True)
+    # structlog's default traceback (rich's) writes colour codes whatever the stream is.
+    return structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback
+    )
+
+
 def configure_logging(json_output: bool, level: int = logging.INFO) -> None:
     """Set up structlog and route the standard library's logging through the same renderer."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
-    )
+    renderer = _renderer(json_output, sys.stderr)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

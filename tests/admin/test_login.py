@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.admin.passwords import DUMMY_HASH, needs_rehash, verify
 from app.core.extensions import db
 from app.models import AdminUser, LoginThrottle
 from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, csrf, log_in
@@ -99,3 +101,11 @@ def test_admin_errors_are_pages_for_people(admin_client: FlaskClient) -> None:
     assert "nothing at this address" in missing.text
     expired = admin_client.post("/admin/logout", data={"csrf_token": "stale"})
     assert expired.status_code == 400 and "reload the page" in expired.text
+
+
+def test_the_dummy_hash_costs_what_a_real_one_costs() -> None:
+    """An unknown address is checked against DUMMY_HASH, a literal: it must be a valid hash with
+    the parameters real hashes get, or the time of the answer would tell which accounts exist."""
+    assert PasswordHasher().verify(DUMMY_HASH, "backline-no-such-account")
+    assert not needs_rehash(DUMMY_HASH)
+    assert verify(None, "backline-no-such-account") is False

@@ -85,10 +85,8 @@ def commands_table(group: click.Group) -> str:
 
 
 def walk(group: click.Group, path: tuple[str, ...]) -> Iterator[tuple[str, click.Command]]:
-    """Every leaf command under `group`, with its full name, Flask's own commands left out."""
+    """Every leaf command under `group`, with its full name."""
     for name, command in sorted(group.commands.items()):
-        if command.callback is not None and command.callback.__module__.startswith("flask."):
-            continue
         if isinstance(command, click.Group):
             yield from walk(command, (*path, name))
         else:

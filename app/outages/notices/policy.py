@@ -205,5 +205,10 @@ def _queue_released(session: Session) -> None:
         jobs.enqueue(fan_out_notice, notice_id)  # the notice sweeper catches a failed enqueue
 
 
+def released_in(session: Session) -> list[int]:
+    """The notices released in the session's open transaction, by id: what its commit queues."""
+    return list(session.info.get(_RELEASED, []))
+
+
 def _forget_released(session: Session) -> None:
     session.info.pop(_RELEASED, None)
