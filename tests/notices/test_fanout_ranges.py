@@ -92,13 +92,11 @@ def test_ranges_written_twice_before_sending_make_each_row_once(
     smtp.clear()
     # As if fan-out were under way again from the start, every message still pending.
     db.session.execute(
-        update(NoticeMessage).values(state=MessageState.PENDING).where(
-            NoticeMessage.notice_id == notice.id
-        )
+        update(NoticeMessage)
+        .values(state=MessageState.PENDING)
+        .where(NoticeMessage.notice_id == notice.id)
     )
-    db.session.execute(
-        update(NoticeRange).values(done_at=None, cursor=NoticeRange.first_id - 1)
-    )
+    db.session.execute(update(NoticeRange).values(done_at=None, cursor=NoticeRange.first_id - 1))
     db.session.execute(update(Notice).values(state=NoticeState.QUEUED, finished_at=None))
     db.session.commit()
 
@@ -128,9 +126,11 @@ def test_a_lost_range_job_is_recovered_by_the_notice_sweeper(
     long_ago = utcnow() - timedelta(hours=1)
     # The state a worker killed before it took the last range leaves behind.
     db.session.execute(
-        delete(NoticeMessage).where(NoticeMessage.address.in_(
-            [f"user{people.index(p)}@example.com" for p in people if p.id in in_lost]
-        ))
+        delete(NoticeMessage).where(
+            NoticeMessage.address.in_(
+                [f"user{people.index(p)}@example.com" for p in people if p.id in in_lost]
+            )
+        )
     )
     db.session.execute(
         update(NoticeRange)
@@ -148,7 +148,12 @@ def test_a_lost_range_job_is_recovered_by_the_notice_sweeper(
     db.session.refresh(notice)
     assert notice.state == NoticeState.DONE
     sent_to = sorted(str(m["To"]) for m in smtp.messages)
-    assert sent_to == sorted(f"user{people.index(p)}@example.com" for p in people if p.id in in_lost)
-    assert db.session.scalar(
-        select(func.count()).select_from(NoticeRange).where(NoticeRange.done_at.is_(None))
-    ) == 0
+    assert sent_to == sorted(
+        f"user{people.index(p)}@example.com" for p in people if p.id in in_lost
+    )
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(NoticeRange).where(NoticeRange.done_at.is_(None))
+        )
+        == 0
+    )

@@ -4,8 +4,8 @@ message (never the caller's), and the same words whether a batch renders them on
 from __future__ import annotations
 
 import email
-import re
 import email.policy
+import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -117,7 +117,10 @@ def test_a_batch_rendered_once_per_variant_says_what_each_rendered_alone_says(
     subscriber("+14155550842", ["two@example.com", "shared@example.com"])
     subscriber("+14155550843", ["three@example.com", "shared@example.com"])
     subscriber("+14155550844", ["four&more@example.com"])
-    _start(subscriber_message="Engineers <on site> & working.", etr=datetime(2030, 1, 1, 12, tzinfo=UTC))
+    _start(
+        subscriber_message="Engineers <on site> & working.",
+        etr=datetime(2030, 1, 1, 12, tzinfo=UTC),
+    )
     notice = db.session.scalars(select(Notice)).one()
     messages = db.session.scalars(select(NoticeMessage).order_by(NoticeMessage.id)).all()
     facts = load_facts(db.session(), notice, {i for m in messages for i in m.subscriber_ids})

@@ -103,7 +103,9 @@ def plan_ranges(session: Session, notice: Notice) -> list[int]:
         for first in range(low, high + 1, span)
     ]
     dialect = session.get_bind().dialect.name
-    session.execute(insert_on_conflict(dialect, NoticeRange.__table__).on_conflict_do_nothing(), rows)
+    session.execute(
+        insert_on_conflict(dialect, NoticeRange.__table__).on_conflict_do_nothing(), rows
+    )
     session.commit()
     return [row["first_id"] for row in rows]
 

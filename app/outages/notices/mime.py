@@ -61,7 +61,7 @@ class RenderedEmail(Message):
     def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None) -> bytes:
         """The message as the generator would write it, without walking it."""
         policy = policy or self.policy
-        head = b"".join(policy.fold_binary(name, value) for name, value in self._headers)
+        head = b"".join(policy.fold_binary(name, value) for name, value in self.raw_items())
         body = str(self.get_payload()).encode("ascii")
         if policy.linesep != "\n":
             body = body.replace(b"\n", policy.linesep.encode("ascii"))

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
 from app.core.phone import display
 from app.models import Channel, Notice, NoticeKind, NoticeMessage, Outage, OutageState
 from app.outages.notices.facts import BatchFacts, Summary
@@ -138,7 +139,9 @@ def _still(
 
 def _translated(content: Mapping[str, Any], language: str) -> str:
     """The outage's subscriber message in this language, else its own, else our default."""
-    given = _message(content.get("subscriber_message"), content.get("subscriber_messages"), language)
+    given = _message(
+        content.get("subscriber_message"), content.get("subscriber_messages"), language
+    )
     return given or DEFAULT_MESSAGE[language]
 
 

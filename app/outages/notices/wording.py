@@ -51,7 +51,11 @@ DEFAULT_MESSAGE = {
 }
 
 # Who the notice is from, when BACKLINE_PROVIDER_NAME is not set.
-UNNAMED_PROVIDER = {"en": "your phone provider", "es": "su operador telefónico", "fr": "votre opérateur téléphonique"}
+UNNAMED_PROVIDER = {
+    "en": "your phone provider",
+    "es": "su operador telefónico",
+    "fr": "votre opérateur téléphonique",
+}
 
 DAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
