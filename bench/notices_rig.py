@@ -30,9 +30,10 @@ from app.models import Base, Subscriber
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKLINE = ROOT / ".venv" / "bin" / "backline"
-DATABASE = "bench_notices"
+# Overridable, so that a run on a shared machine can use a database and Redis of its own.
+DATABASE = os.environ.get("BENCH_NOTICES_DATABASE", "bench_notices")
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = os.environ.get("BENCH_NOTICES_REDIS_URL", "redis://127.0.0.1:6379/12")
 SMTP_SINK = ("smtp-sink", "/usr/sbin/smtp-sink")
 SEED_CHUNK = 10_000
 

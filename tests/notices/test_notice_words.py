@@ -76,13 +76,21 @@ def test_a_translated_outage_message_reaches_the_readers_of_that_language(
 def test_notices_name_the_provider_in_subject_and_body(
     app: Flask, subscriber: Any, smtp: SmtpSink
 ) -> None:
-    app.config["BACKLINE_PROVIDER_NAME"] = "Acme Voice"
     subscriber("+14155550821", ["reader@example.com"])
     _start(subscriber_message="A fibre cut.")
+    app.config["BACKLINE_PROVIDER_NAME"] = "Acme Voice"  # composed here, not by a worker
 
-    [notice] = smtp.messages
+    notice = _parsed(_compose_first())
     assert notice["Subject"] == f"Acme Voice: {SUBJECTS['en']['start']}"
     assert "customer of Acme Voice" in _text(notice)
+
+
+def _compose_first() -> Any:
+    notice = db.session.scalars(select(Notice)).one()
+    message = db.session.scalars(select(NoticeMessage)).first()
+    assert message is not None
+    facts = load_facts(db.session(), notice, set(message.subscriber_ids))
+    return compose_email(notice, message, facts)
 
 
 def test_without_a_subscriber_message_subscribers_read_theirs_not_the_callers(
