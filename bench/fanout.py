@@ -29,6 +29,7 @@ from .sizes import chosen, smoke
 
 SIZE, LARGE = 100_000, 1_000_000
 SMOKE_SIZE, SMOKE_LARGE = 2_000, 5_000
+SMOKE_RANGE = "500"  # so that the smoke sizes still split into several range jobs
 CAP_S = 900.0
 TITLE = "## Notice fan-out, timed alone (subscriber-id ranges across workers)\n"
 
@@ -65,6 +66,8 @@ def run() -> str:
     size, large = chosen((SIZE, LARGE), (SMOKE_SIZE, SMOKE_LARGE), "BENCH_FANOUT_SIZES")
     runs: list[FanOut] = []
     with rig(sink) as setup:
+        if smoke():
+            setup.settings["BACKLINE_NOTICE_RANGE"] = SMOKE_RANGE
         app = bench_app(setup.settings)
         for count, processes in ((size, 1), (size, 2), (large, 2)):
             reset(app)

@@ -121,7 +121,8 @@ def _as_user() -> list[str]:
 def create_database(settings: dict[str, str]) -> None:
     """Drop and recreate the benchmark database, then migrate it as an operator would."""
     pg = ["-h", "127.0.0.1", "-U", "postgres"]
-    subprocess.run(["dropdb", *pg, "--if-exists", DATABASE], check=True)
+    # --force: an app of an earlier benchmark in this process may still hold a connection
+    subprocess.run(["dropdb", *pg, "--if-exists", "--force", DATABASE], check=True)
     subprocess.run(["createdb", *pg, DATABASE], check=True)
     env = {**os.environ, **settings, "FLASK_SKIP_DOTENV": "1"}
     subprocess.run(

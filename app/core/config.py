@@ -91,7 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_AUTO_NOTIFY_AFTER": 5,  # minutes an automatic outage fires before notices go out
     "BACKLINE_PROVIDER_NAME": None,  # who notices are from: "Acme Voice" (subject and body)
     "BACKLINE_STATUS_LINK_DAYS": 30,  # how long the status page link in a notice works
-    "BACKLINE_NOTICE_RANGE": 20000,  # subscriber ids per fan-out job (any worker takes one)
+    "BACKLINE_NOTICE_RANGE": 10000,  # subscriber ids per fan-out job (any worker takes one)
     "BACKLINE_NOTICE_CHUNK": 1000,  # subscribers fanned out per committed chunk
     "BACKLINE_NOTICE_BATCH": 500,  # notice emails one job sends over one SMTP connection
     "TWILIO_MESSAGING_SERVICE_SID": None,
