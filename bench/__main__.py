@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-BENCHMARKS = ("ivr_voice", "voicemail_pipeline", "notices", "capacity")
+BENCHMARKS = ("ivr_voice", "voicemail_pipeline", "notices", "fanout", "capacity")
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 RESULTS = Path(__file__).resolve().parent / "results"
 HEADER = """# Benchmarks

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import smtplib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -119,16 +121,41 @@ def sample_email(app: Flask) -> tuple[bytes, str]:
         return email.as_bytes(policy=email.policy.clone(linesep="\r\n")), message.address
 
 
-def run_raw(port: int, template: bytes, template_address: str, size: int) -> RawRun:
-    """Send `size` pre-rendered copies (one per address) over one SMTP connection."""
-    old = template_address.encode()
-    messages = [(address(i), template.replace(old, address(i).encode())) for i in range(size)]
+def run_raw(port: int, template: bytes, template_address: str, size: int, processes: int) -> RawRun:
+    """Send `size` pre-rendered copies (one per address) from `processes` processes at once,
+    each over one SMTP connection of its own: the parallelism of Backline's workers."""
+    context = multiprocessing.get_context("fork")
+    ready, go = context.Barrier(processes + 1), context.Event()
+    senders = [
+        context.Process(
+            target=_sender,
+            args=(port, template, template_address, range(n, size, processes), ready, go),
+        )
+        for n in range(processes)
+    ]
+    for sender in senders:
+        sender.start()
+    ready.wait()  # every copy is rendered: only connecting and sending are timed
     started = time.perf_counter()
-    client = smtplib.SMTP("127.0.0.1", port)
+    go.set()
+    for sender in senders:
+        sender.join()
+        if sender.exitcode != 0:
+            raise RuntimeError(f"a baseline sender failed (exit {sender.exitcode})")
+    return RawRun(size, time.perf_counter() - started)
+
+
+def _sender(
+    port: int, template: bytes, template_address: str, share: range, ready: Any, go: Any
+) -> None:
+    old = template_address.encode()
+    messages = [(address(i), template.replace(old, address(i).encode())) for i in share]
+    ready.wait()
+    go.wait()
+    client = smtplib.SMTP("127.0.0.1", port)  # connecting is part of the baseline's time
     for to, data in messages:
         client.sendmail(RAW_FROM, [to], data)
     client.quit()
-    return RawRun(size, time.perf_counter() - started)
 
 
 def cpu_sample(worker_pids: Iterable[int]) -> CpuSample:

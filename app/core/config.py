@@ -89,7 +89,9 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_DETECTOR_PROBE_TIMEOUT_SECONDS": 3,
     "BACKLINE_REMINDER_AFTER_MINUTES": 30,  # an active outage this long without update reminds
     "BACKLINE_AUTO_NOTIFY_AFTER": 5,  # minutes an automatic outage fires before notices go out
+    "BACKLINE_PROVIDER_NAME": None,  # who notices are from: "Acme Voice" (subject and body)
     "BACKLINE_STATUS_LINK_DAYS": 30,  # how long the status page link in a notice works
+    "BACKLINE_NOTICE_RANGE": 10000,  # subscriber ids per fan-out job (any worker takes one)
     "BACKLINE_NOTICE_CHUNK": 1000,  # subscribers fanned out per committed chunk
     "BACKLINE_NOTICE_BATCH": 500,  # notice emails one job sends over one SMTP connection
     "TWILIO_MESSAGING_SERVICE_SID": None,
@@ -129,6 +131,7 @@ INTEGER_SETTINGS = (
     "BACKLINE_REMINDER_AFTER_MINUTES",
     "BACKLINE_AUTO_NOTIFY_AFTER",
     "BACKLINE_STATUS_LINK_DAYS",
+    "BACKLINE_NOTICE_RANGE",
     "BACKLINE_NOTICE_CHUNK",
     "BACKLINE_NOTICE_BATCH",
     "BACKLINE_SMS_RATE",

@@ -14,6 +14,7 @@ from app.models.notice import (
     Notice,
     NoticeKind,
     NoticeMessage,
+    NoticeRange,
     NoticeState,
     OptOut,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "NoticeMessage",
+    "NoticeRange",
     "NoticeState",
     "OptOut",
     "Outage",

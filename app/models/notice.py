@@ -85,6 +85,24 @@ class Notice(Base):
     )
 
 
+class NoticeRange(Base):
+    """One subscriber-id range of a notice's fan-out: a job any worker can take.
+
+    `cursor` is the last subscriber id written (it moves by compare-and-set, so a job that runs
+    twice repeats at most one chunk); `done_at` is set once the range is written. A notice starts
+    sending when every one of its ranges is done.
+    """
+
+    __tablename__ = "notice_ranges"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), primary_key=True)
+    first_id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int]
+    cursor: Mapped[int]
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow)  # the sweeper's clue to a lost job
+    done_at: Mapped[datetime | None]
+
+
 class NoticeMessage(Base):
     """One notice to one address on one channel."""
 

@@ -14,6 +14,7 @@ before it must not, even within the same second.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -89,8 +90,14 @@ def read_unsubscribe_token(token: str) -> tuple[str, str]:
 
 
 def _status_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["BACKLINE_SECRET_KEY"], salt=STATUS_SALT)
+    return _serializer(current_app.config["BACKLINE_SECRET_KEY"], STATUS_SALT)
 
 
 def _unsubscribe_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["BACKLINE_SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+    return _serializer(current_app.config["BACKLINE_SECRET_KEY"], UNSUBSCRIBE_SALT)
+
+
+@functools.lru_cache(maxsize=8)
+def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
+    """One serializer per key and salt: a notice batch signs two links per message."""
+    return URLSafeSerializer(secret_key, salt=salt)

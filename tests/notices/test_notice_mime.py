@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.policy
+import io
 from email.errors import HeaderParseError
-from email.message import EmailMessage
+from email.generator import BytesGenerator
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 
 import pytest
 
-from app.outages.notices.mime import alternative, header, sender
+from app.outages.notices.mime import POLICY, alternative, header, sender
 
 AWKWARD = (
     "Wir bitten um Entschuldigung: Ihre Leitung ist gestört. Coût estimé = 0 €.\n"
@@ -68,3 +73,35 @@ def test_a_header_value_with_a_line_break_cannot_inject_a_header() -> None:
 
     with pytest.raises(HeaderParseError, match="embedded header"):
         message.as_bytes()
+
+
+def _as_the_mime_classes_write_it(text: str, html: str, boundary: str) -> Message:
+    """The same message built with email.mime's classes (how notices were assembled before)."""
+    message = MIMEMultipart("alternative", policy=POLICY)
+    message.set_boundary(boundary)
+    for body, subtype in ((text, "plain"), (html, "html")):
+        part = MIMENonMultipart("text", subtype, policy=POLICY, charset="utf-8")
+        part["Content-Transfer-Encoding"] = "quoted-printable"
+        part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
+        message.attach(part)
+    return message
+
+
+@pytest.mark.parametrize("linesep", ["\n", "\r\n"])
+def test_the_written_message_is_byte_for_byte_what_the_mime_classes_write(linesep: str) -> None:
+    html = "<p>" + AWKWARD + "</p>"
+    written = alternative(AWKWARD, html)
+    boundary = written.get_boundary()
+    assert boundary is not None
+    built = _as_the_mime_classes_write_it(AWKWARD, html, boundary)
+    for message in (written, built):
+        message["Subject"] = header("Entstörung")
+        message["To"] = "a@example.com"
+    policy = POLICY.clone(linesep=linesep)
+
+    assert written.as_bytes(policy=policy) == built.as_bytes(policy=policy)
+    # A backend that runs the generator itself (the Maildir outbox) writes the same bytes.
+    generated, expected = io.BytesIO(), io.BytesIO()
+    BytesGenerator(generated, mangle_from_=False, maxheaderlen=0).flatten(written)
+    BytesGenerator(expected, mangle_from_=False, maxheaderlen=0).flatten(built)
+    assert generated.getvalue() == expected.getvalue()

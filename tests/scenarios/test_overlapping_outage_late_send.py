@@ -20,7 +20,7 @@ from app import create_app
 from app.cli import main
 from app.core.extensions import db, jobs
 from app.models import Notice, NoticeKind, NoticeState
-from app.outages.notices.text import SUBJECTS
+from app.outages.notices.wording import SUBJECTS
 from app.twilio.simulator.media_server import MediaServer
 from tests.conftest import Invoke
 from tests.helpers import wait_until
@@ -82,7 +82,7 @@ def test_an_outage_starting_before_a_deferred_resolution_is_sent_keeps_it_from_s
     relay.deferring = False
 
     wait_until(lambda: len(relay.messages) == 2, 90)  # the retries, 10 s later
-    [resolution] = [m for m in relay.messages if m["Subject"] != SUBJECTS[NoticeKind.START]]
+    [resolution] = [m for m in relay.messages if m["Subject"] != SUBJECTS["en"][NoticeKind.START]]
     assert not says_back(resolution), plain(resolution)
     text = plain(resolution)
     assert EAST_NEWS in text  # what holds now

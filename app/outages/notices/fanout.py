@@ -1,26 +1,28 @@
 """Fan-out: one released notice becomes one message per (channel, normalised address).
 
-Affected subscribers are walked by id in chunks of BACKLINE_NOTICE_CHUNK. Each chunk's messages
-and the notice's cursor are committed together, and the cursor only moves by compare-and-set,
-so a crashed or duplicated job repeats at most one chunk, and the unique (notice, channel,
-address) constraint stops that chunk from making a message twice. An address met again in a
-later chunk (a business with forty numbers and one address) joins the numbers of the message
-it already has. Sending starts once every message exists, so each message names all its numbers.
+The notice's affected subscribers are split by id into ranges of BACKLINE_NOTICE_RANGE ids, one
+job each, which any worker can take: fan-out scales with the workers. A range job walks its
+subscribers in chunks of BACKLINE_NOTICE_CHUNK; each chunk's messages and the range's cursor are
+committed together, and the cursor only moves by compare-and-set, so a crashed or duplicated
+job repeats at most one chunk, and the unique (notice, channel, address) constraint stops that
+chunk from making a message twice (app.outages.notices.fanout_rows). Sending starts once every
+range is done, so each message names all its numbers: whichever job sees the last range done
+moves the notice from queued to sending (compare-and-set again) and queues the email batches.
 
 A resolve notice skips the subscribers it has nothing true to say to as it walks them (another
 outage still covers them, unannounced, or a later resolution ends their time in outage): see
 app.coverage. The send jobs check again, since outages may start or end before a message goes.
+Lost range jobs are queued again by the notice sweeper (app.outages.notices.sweeper).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import structlog
 from flask import current_app
-from sqlalchemy import CursorResult, literal_column, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from app.core.database import insert_on_conflict
@@ -32,74 +34,86 @@ from app.models import (
     Notice,
     NoticeKind,
     NoticeMessage,
+    NoticeRange,
     NoticeState,
     Subscriber,
     utcnow,
 )
 from app.outages.affected import scope_conditions
 from app.outages.coverage import Coverage, Place, load_coverage
+from app.outages.notices.fanout_rows import recipients, write_messages
 from app.outages.notices.send import finish_if_done, send_notice_emails
 from forwarding.sms import sms_providers
 
 log = structlog.get_logger(__name__)
 
-FANNING_OUT = (NoticeState.QUEUED, NoticeState.SENDING)
 
-# The union, in order, of a message's numbers and a later chunk's (the two databases spell it
-# differently; both keep subscriber_ids a sorted JSON array of distinct ids).
-_MERGED_IDS = {
-    "postgresql": (
-        "(SELECT json_agg(id ORDER BY id) FROM ("
-        "SELECT value::int AS id FROM json_array_elements_text(notice_messages.subscriber_ids)"
-        " UNION SELECT value::int FROM json_array_elements_text(excluded.subscriber_ids)"
-        ") AS ids)"
-    ),
-    "sqlite": (
-        "(SELECT json_group_array(id) FROM ("
-        "SELECT value AS id FROM json_each(notice_messages.subscriber_ids)"
-        " UNION SELECT value FROM json_each(excluded.subscriber_ids) ORDER BY id))"
-    ),
-}
-
-
-@dataclass
-class Recipient:
-    subscriber_ids: list[int] = field(default_factory=list)
-    language: str | None = None
-    timezone: str | None = None
-
-
-@job("notices", timeout=900, retry_intervals=(10, 30, 60, 300))
+@job("notices", timeout=300, retry_intervals=(10, 30, 60, 300))
 def fan_out_notice(notice_id: int) -> None:
-    """Make every message of a released notice, then queue the emails in batches."""
+    """Split a released notice into range jobs (once), or start sending if they are all done."""
     session = db.session()
     notice = session.get(Notice, notice_id)
-    if notice is None or notice.state not in FANNING_OUT:
+    if notice is None or notice.state not in (NoticeState.QUEUED, NoticeState.SENDING):
         return
     structlog.contextvars.bind_contextvars(notice_id=notice_id, outage_id=notice.outage_id)
     if notice.state == NoticeState.QUEUED:
-        chunk = max(1, current_app.config["BACKLINE_NOTICE_CHUNK"])
-        coverage = None
-        if notice.kind == NoticeKind.RESOLVE:
-            coverage = load_coverage(session, notice.outage)
-        while True:
-            written = _fan_out_chunk(session, notice, chunk, coverage)
-            if written is None:
-                log.info("another job is fanning this notice out")
-                return
-            if written == 0:
-                break
-        notice.state, notice.fanned_out_at = NoticeState.SENDING, utcnow()
-        session.commit()
-        log.info("notice fanned out", kind=notice.kind)
-    if not queue_email_batches(session, notice):
-        finish_if_done(session, notice)  # nobody to email: done now, or once its SMS are sent
+        for first_id in plan_ranges(session, notice):
+            jobs.enqueue(fan_out_range, notice_id, first_id)
+    start_sending_if_fanned_out(session, notice)
+
+
+@job("notices", timeout=900, retry_intervals=(10, 30, 60, 300))
+def fan_out_range(notice_id: int, first_id: int) -> None:
+    """Make the messages of one subscriber-id range of a notice; idempotent (see the module)."""
+    session = db.session()
+    notice = session.get(Notice, notice_id)
+    part = session.get(NoticeRange, (notice_id, first_id))
+    if notice is None or part is None or notice.state != NoticeState.QUEUED:
+        return
+    structlog.contextvars.bind_contextvars(notice_id=notice_id, outage_id=notice.outage_id)
+    chunk = max(1, current_app.config["BACKLINE_NOTICE_CHUNK"])
+    coverage = load_coverage(session, notice.outage) if notice.kind == NoticeKind.RESOLVE else None
+    while part.done_at is None:
+        if not _fan_out_chunk(session, notice, part, chunk, coverage):
+            log.info("another job is fanning this range out", first_id=first_id)
+            return
+    start_sending_if_fanned_out(session, notice)
+
+
+def plan_ranges(session: Session, notice: Notice) -> list[int]:
+    """Write the notice's ranges unless they exist; return the first ids of those written."""
+    if session.scalar(select(func.count()).where(NoticeRange.notice_id == notice.id)):
+        return []
+    low, high = session.execute(
+        select(func.min(Subscriber.id), func.max(Subscriber.id)).where(
+            *scope_conditions(notice.outage)
+        )
+    ).one()
+    if low is None:
+        return []
+    span = max(1, current_app.config["BACKLINE_NOTICE_RANGE"])
+    rows = [
+        {
+            "notice_id": notice.id,
+            "first_id": first,
+            "last_id": min(high, first + span - 1),
+            "cursor": first - 1,
+            "touched_at": utcnow(),
+        }
+        for first in range(low, high + 1, span)
+    ]
+    dialect = session.get_bind().dialect.name
+    session.execute(
+        insert_on_conflict(dialect, NoticeRange.__table__).on_conflict_do_nothing(), rows
+    )
+    session.commit()
+    return [row["first_id"] for row in rows]
 
 
 def _fan_out_chunk(
-    session: Session, notice: Notice, size: int, coverage: Coverage | None = None
-) -> int | None:
-    """Write the next chunk; return how many subscribers it held (None: someone else has it).
+    session: Session, notice: Notice, part: NoticeRange, size: int, coverage: Coverage | None
+) -> bool:
+    """Write the range's next chunk, or mark it done; False when another job moved it first.
 
     With `coverage` (a resolve notice), only the subscribers it has something true to tell.
     """
@@ -114,89 +128,73 @@ def _fan_out_chunk(
             Subscriber.region,
             Subscriber.plan,
         )
-        .where(*scope_conditions(notice.outage), Subscriber.id > notice.cursor)
+        .where(
+            *scope_conditions(notice.outage),
+            Subscriber.id > part.cursor,
+            Subscriber.id <= part.last_id,
+        )
         .order_by(Subscriber.id)
         .limit(size)
     ).all()
-    if not rows:
-        return 0
     told = rows if coverage is None else [row for row in rows if _told(coverage, row)]
-    _write_messages(session, notice.id, recipients(told, with_sms=bool(sms_providers())))
+    write_messages(session, notice.id, recipients(told, with_sms=bool(sms_providers())))
+    cursor = rows[-1].id if rows else part.cursor
+    done = utcnow() if len(rows) < size else None
     moved = cast(
         CursorResult[Any],
         session.execute(
-            update(Notice)
-            .where(Notice.id == notice.id, Notice.cursor == notice.cursor)
-            .values(cursor=rows[-1].id)
+            update(NoticeRange)
+            .where(
+                NoticeRange.notice_id == part.notice_id,
+                NoticeRange.first_id == part.first_id,
+                NoticeRange.cursor == part.cursor,
+                NoticeRange.done_at.is_(None),
+            )
+            .values(cursor=cursor, touched_at=utcnow(), done_at=done)
             .execution_options(synchronize_session=False)
         ),
     )
     if moved.rowcount != 1:
         session.rollback()
-        return None
+        return False
     session.commit()
-    notice.cursor = rows[-1].id
-    return len(rows)
+    part.cursor, part.done_at = cursor, done
+    return True
 
 
 def _told(coverage: Coverage, row: Any) -> bool:
     return not coverage.standing(Place(row.number, row.region, row.plan)).silent
 
 
-def recipients(rows: Iterable[Any], with_sms: bool = True) -> dict[tuple[str, str], Recipient]:
-    """Group subscribers by (channel, normalised address); the first one sets language and zone.
-
-    Without an SMS provider configured, no SMS is made: progress then shows none pending.
-    """
-    grouped: dict[tuple[str, str], Recipient] = {}
-    for row in rows:
-        addresses = [(Channel.EMAIL.value, email.strip().lower()) for email in row.emails or ()]
-        if row.backup_number and with_sms:
-            addresses.append((Channel.SMS.value, row.backup_number))
-        for key in addresses:
-            if not key[1]:
-                continue
-            recipient = grouped.get(key)
-            if recipient is None:
-                grouped[key] = recipient = Recipient(language=row.language, timezone=row.timezone)
-            recipient.subscriber_ids.append(row.id)
-    return grouped
-
-
-def _write_messages(
-    session: Session, notice_id: int, grouped: dict[tuple[str, str], Recipient]
-) -> None:
-    """Insert this chunk's messages; one an earlier chunk made gains this chunk's numbers.
-
-    One INSERT … ON CONFLICT DO UPDATE for the whole chunk (sent as a pipelined executemany),
-    merging the numbers in SQL: no lookups, and a repeated chunk changes nothing.
-    """
-    if not grouped:
-        return
-    dialect = session.get_bind().dialect.name
-    statement = insert_on_conflict(dialect, NoticeMessage.__table__)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["notice_id", "channel", "address"],
-            set_={"subscriber_ids": literal_column(_MERGED_IDS[dialect])},
-        ),
-        [
-            {
-                "notice_id": notice_id,
-                "channel": channel,
-                "address": address,
-                "subscriber_ids": recipient.subscriber_ids,
-                "language": recipient.language,
-                "timezone": recipient.timezone,
-            }
-            for (channel, address), recipient in grouped.items()
-        ],
-    )
+def start_sending_if_fanned_out(session: Session, notice: Notice) -> None:
+    """Once every range is written: queued → sending (once), then queue the email batches."""
+    if notice.state == NoticeState.QUEUED:
+        if session.scalar(
+            select(func.count()).where(
+                NoticeRange.notice_id == notice.id, NoticeRange.done_at.is_(None)
+            )
+        ):
+            return
+        moved = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Notice)
+                .where(Notice.id == notice.id, Notice.state == NoticeState.QUEUED)
+                .values(state=NoticeState.SENDING, fanned_out_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        session.commit()
+        session.refresh(notice)
+        if moved.rowcount != 1:
+            return  # another job saw the last range done first and queued the batches
+        log.info("notice fanned out", kind=notice.kind)
+    if notice.state == NoticeState.SENDING and not queue_email_batches(session, notice):
+        finish_if_done(session, notice)  # nobody to email: done now, or once its SMS are sent
 
 
 def queue_email_batches(session: Session, notice: Notice) -> int:
     """Queue one send job per BACKLINE_NOTICE_BATCH pending emails; return how many jobs."""
-
     ids = session.scalars(
         select(NoticeMessage.id)
         .where(

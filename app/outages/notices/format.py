@@ -8,14 +8,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
+from app.outages.notices.wording import written_time
+
 SMS_NUMBERS_SHOWN = 2
+AND_MORE = {"en": "and {} more", "es": "y {} más", "fr": "et {} autres"}
 
 
-def short_list(numbers: Sequence[str]) -> str:
-    """The first numbers and how many more, for an SMS."""
-    shown = ", ".join(numbers[:SMS_NUMBERS_SHOWN])
-    more = len(numbers) - SMS_NUMBERS_SHOWN
-    return f"{shown} and {more} more" if more > 0 else shown
+def short_list(numbers: Sequence[str], language: str, shown: int = SMS_NUMBERS_SHOWN) -> str:
+    """The first numbers and how many more ("+1 415-555-0100 and 3 more")."""
+    listed = ", ".join(numbers[:shown])
+    more = len(numbers) - shown
+    return f"{listed} {AND_MORE[language].format(more)}" if more > 0 else listed
 
 
 def reader_zone(name: str | None) -> ZoneInfo:
@@ -33,9 +36,9 @@ def moment(value: str | None, zone: ZoneInfo) -> datetime | None:
     return datetime.fromisoformat(value).astimezone(zone) if value else None
 
 
-def when(at: datetime | None) -> str | None:
-    """A time as notices write it, with its zone's abbreviation."""
-    return at.strftime("%a %d %b %Y, %H:%M %Z") if at else None
+def when(at: datetime | None, language: str) -> str | None:
+    """A time as notices write it in this language, with its zone's abbreviation."""
+    return written_time(at, language) if at else None
 
 
 def lasted(started: datetime | None, resolved: datetime | None) -> str | None:

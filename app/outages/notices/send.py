@@ -38,6 +38,7 @@ from app.models import (
 )
 from app.outages.coverage import NOTHING_TRUE
 from app.outages.notices.facts import load_facts
+from app.outages.notices.render import EmailRenderer
 from app.outages.notices.text import compose_email
 from forwarding.providers import fallback
 
@@ -66,6 +67,7 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
     unsubscribed = opted_out(session, Channel.EMAIL, [m.address for m in messages])
     subscriber_ids = {i for m in messages for i in m.subscriber_ids}
     facts = load_facts(session, notice, subscriber_ids)
+    renderer = EmailRenderer(notice, facts)
     retry = False
     sender = parseaddr(current_app.config["MAIL_FROM"])[1]
     for message in messages:
@@ -76,7 +78,7 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
             _close(message, MessageState.WITHDRAWN, NOTHING_TRUE)
             continue
         envelope = Envelope(sender, [message.address])
-        retry |= not _send(message, compose_email(notice, message, facts), envelope)
+        retry |= not _send(message, compose_email(notice, message, facts, renderer), envelope)
     session.commit()
     finish_if_done(session, notice)
     if retry:

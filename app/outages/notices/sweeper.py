@@ -1,7 +1,8 @@
 """Picks notices back up when their jobs were lost: an enqueue that failed, a worker killed.
 
-Safe to repeat: fan-out moves its cursor by compare-and-set, and messages are claimed before
-they are sent, so a job queued twice sends nothing twice.
+Safe to repeat: a fan-out range moves its cursor by compare-and-set, and messages are claimed
+before they are sent, so a job queued twice sends nothing twice. A fan-out range untouched for
+BACKLINE_SWEEP_AFTER_SECONDS lost its job (or never got one): it is queued again.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from flask import current_app
 from sqlalchemy import CursorResult, func, or_, select, update
 
 from app.core.extensions import db, jobs
-from app.models import Channel, MessageState, Notice, NoticeMessage, NoticeState, utcnow
-from app.outages.notices.fanout import fan_out_notice, queue_email_batches
+from app.models import (
+    Channel,
+    MessageState,
+    Notice,
+    NoticeMessage,
+    NoticeRange,
+    NoticeState,
+    utcnow,
+)
+from app.outages.notices.fanout import fan_out_notice, fan_out_range, queue_email_batches
 from app.outages.notices.send import LEASE, finish_if_done
 from app.outages.notices.sms_delivery import resend_sms_on_fallback
 
@@ -32,6 +41,8 @@ def sweep_notices() -> int:
         select(Notice).where(Notice.state == NoticeState.QUEUED, Notice.released_at < quiet)
     ).all()
     jobs.enqueue_each(fan_out_notice, [notice.id for notice in stalled])
+    for notice_id, first_id in _lost_ranges([notice.id for notice in stalled], quiet):
+        jobs.enqueue(fan_out_range, notice_id, first_id)
     sending = session.scalars(select(Notice).where(Notice.state == NoticeState.SENDING)).all()
     requeued = 0
     for notice in sending:
@@ -44,6 +55,20 @@ def sweep_notices() -> int:
     if stalled or requeued:
         log.warning("notice sweeper re-queued work", fan_outs=len(stalled), sends=requeued)
     return len(stalled) + requeued
+
+
+def _lost_ranges(notice_ids: list[int], quiet: datetime) -> list[tuple[int, int]]:
+    """The unfinished fan-out ranges of these notices that no job has moved lately."""
+    if not notice_ids:
+        return []
+    rows = db.session.execute(
+        select(NoticeRange.notice_id, NoticeRange.first_id).where(
+            NoticeRange.notice_id.in_(notice_ids),
+            NoticeRange.done_at.is_(None),
+            NoticeRange.touched_at < quiet,
+        )
+    ).all()
+    return [(row.notice_id, row.first_id) for row in rows]
 
 
 def _release_expired_leases(now: datetime) -> None:

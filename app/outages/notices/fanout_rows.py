@@ -1,0 +1,93 @@
+"""The message rows of a fan-out chunk: one per (channel, normalised address), merged in SQL.
+
+An address met again in a later chunk or another range (a business with forty numbers and one
+address) joins the numbers of the message it already has, and a repeated chunk changes nothing:
+the unique (notice, channel, address) constraint and the merge make a row exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import literal_column
+from sqlalchemy.orm import Session
+
+from app.core.database import insert_on_conflict
+from app.models import Channel, NoticeMessage
+
+# The union, in order, of a message's numbers and a later chunk's (the two databases spell it
+# differently; both keep subscriber_ids a sorted JSON array of distinct ids).
+_MERGED_IDS = {
+    "postgresql": (
+        "(SELECT json_agg(id ORDER BY id) FROM ("
+        "SELECT value::int AS id FROM json_array_elements_text(notice_messages.subscriber_ids)"
+        " UNION SELECT value::int FROM json_array_elements_text(excluded.subscriber_ids)"
+        ") AS ids)"
+    ),
+    "sqlite": (
+        "(SELECT json_group_array(id) FROM ("
+        "SELECT value AS id FROM json_each(notice_messages.subscriber_ids)"
+        " UNION SELECT value FROM json_each(excluded.subscriber_ids) ORDER BY id))"
+    ),
+}
+
+
+@dataclass
+class Recipient:
+    subscriber_ids: list[int] = field(default_factory=list)
+    language: str | None = None
+    timezone: str | None = None
+
+
+def recipients(rows: Iterable[Any], with_sms: bool = True) -> dict[tuple[str, str], Recipient]:
+    """Group subscribers by (channel, normalised address); the first one sets language and zone.
+
+    Without an SMS provider configured, no SMS is made: progress then shows none pending.
+    """
+    grouped: dict[tuple[str, str], Recipient] = {}
+    for row in rows:
+        addresses = [(Channel.EMAIL.value, email.strip().lower()) for email in row.emails or ()]
+        if row.backup_number and with_sms:
+            addresses.append((Channel.SMS.value, row.backup_number))
+        for key in addresses:
+            if not key[1]:
+                continue
+            recipient = grouped.get(key)
+            if recipient is None:
+                grouped[key] = recipient = Recipient(language=row.language, timezone=row.timezone)
+            recipient.subscriber_ids.append(row.id)
+    return grouped
+
+
+def write_messages(
+    session: Session, notice_id: int, grouped: dict[tuple[str, str], Recipient]
+) -> None:
+    """Insert this chunk's messages; one an earlier chunk made gains this chunk's numbers.
+
+    One INSERT … ON CONFLICT DO UPDATE for the whole chunk (sent as a pipelined executemany),
+    merging the numbers in SQL: no lookups, and a repeated chunk changes nothing. Rows go in
+    address order, so two ranges sharing addresses lock them in the same order (no deadlock).
+    """
+    if not grouped:
+        return
+    dialect = session.get_bind().dialect.name
+    statement = insert_on_conflict(dialect, NoticeMessage.__table__)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["notice_id", "channel", "address"],
+            set_={"subscriber_ids": literal_column(_MERGED_IDS[dialect])},
+        ),
+        [
+            {
+                "notice_id": notice_id,
+                "channel": channel,
+                "address": address,
+                "subscriber_ids": recipient.subscriber_ids,
+                "language": recipient.language,
+                "timezone": recipient.timezone,
+            }
+            for (channel, address), recipient in sorted(grouped.items())
+        ],
+    )
