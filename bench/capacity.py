@@ -21,9 +21,12 @@ MACHINE_CORES = 2  # the size of machine every figure below is counted in
 HEADROOM = 0.7  # plan machines at 70 % busy: bursts, deploys and a lost machine
 
 
-def run() -> str:
+def run(smoke: bool = False) -> str:
+    """Compute the section from the latest figures (a smoke run computes it from its own)."""
     ivr, notices = figures.load("ivr_voice"), figures.load("notices")
     if ivr is None or notices is None or "cpu_ms_per_request" not in ivr:
+        if smoke:
+            raise RuntimeError("no /ivr/voice or notice figures to compute the capacity from")
         return f"{TITLE}\n\nNot computed: run the `/ivr/voice` and notice benchmarks first.\n"
     return "\n".join([TITLE, "", _calls(ivr), "", _notices(notices), "", _limits(notices), ""])
 
