@@ -8,7 +8,7 @@ import statistics
 
 from .ivr_measurement import Measurement
 from .ivr_sides import BACKLINE, SAME_WORK
-from .profile import CATEGORIES, OTHER, RATE_HZ
+from .profile import CATEGORIES, NATIVE, OTHER, RATE_HZ
 from .wrk import CONNECTIONS
 
 LARGEST = 3  # the differences named in the sentence under the profile table
@@ -20,7 +20,7 @@ def profile_lines(m: Measurement) -> list[str]:
         return ["Not profiled: py-spy is not installed (`pip install py-spy`, a dev dependency)."]
     costs = {name: _ms_by_category(m, name) for name in (BACKLINE.name, SAME_WORK.name)}
     ours, theirs = costs[BACKLINE.name], costs[SAME_WORK.name]
-    labels = [label for label, _ in CATEGORIES] + [OTHER]
+    labels = [label for label, _ in CATEGORIES] + [NATIVE, OTHER]
     labels.sort(key=lambda label: ours[label] - theirs[label], reverse=True)
     extra = sum(ours.values()) - sum(theirs.values())
     named = ", ".join(
@@ -53,7 +53,7 @@ def profile_lines(m: Measurement) -> list[str]:
 def _ms_by_category(m: Measurement, name: str) -> dict[str, float]:
     assert m.profiles is not None
     run, profile = m.profiles[name]
-    labels = [label for label, _ in CATEGORIES] + [OTHER]
+    labels = [label for label, _ in CATEGORIES] + [NATIVE, OTHER]
     return {label: profile.share(label) * run.cpu.server for label in labels}
 
 
@@ -62,7 +62,7 @@ def tail_lines(m: Measurement) -> list[str]:
     lines = [
         "**The tail** (medians over the measured runs):",
         "",
-        "| server | p50 | p90 | p99 | max | p99 / p50 | mean wait, Little's law | workers replaced |",
+        "| server | p50 | p90 | p99 | max | p99 / p50 | mean wait, Little's law | workers replaced (at least) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in m.runs:
@@ -107,8 +107,8 @@ def _tail_sentence(m: Measurement) -> str:
         f"its own p50 against the baseline's {spread[1]:.1f}: a request's time varies "
         f"{'more' if spread[0] > spread[1] else 'no more'} than the baseline's. "
         f"Building the app costs {builds[BACKLINE.name]:.2f} CPU-s in a fresh process for "
-        f"Backline and {builds[SAME_WORK.name]:.2f} CPU-s for the baseline; gunicorn replaced "
-        f"{replaced} Backline workers during the measured runs (`max_requests`), each "
+        f"Backline and {builds[SAME_WORK.name]:.2f} CPU-s for the baseline; gunicorn replaced at "
+        f"least {replaced} Backline workers during the measured runs (`max_requests`), each "
         f"{rebuilt}."
     )
 

@@ -38,6 +38,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("threads, queues, locks", ("threading.py", "concurrent/", "queue.py")),
 )
 OTHER = "everything else"
+NATIVE = "no Python frame (native code holding the GIL)"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def categorised(collapsed: str) -> Profile:
 
 
 def _category(frames: list[str]) -> str:
+    if all(frame.startswith("process ") for frame in frames):
+        return NATIVE
     for frame in reversed(frames):
         where = frame[frame.rfind("(") + 1 :]
         for label, prefixes in CATEGORIES:
