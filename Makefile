@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export BACKLINE_ENV ?= development
 
-.PHONY: install run test test-fast lint format bench lock
+.PHONY: install run test test-fast lint format bench bench-smoke lock
 
 $(STAMP): pyproject.toml
 	@echo "==> Installing Backline and its dependencies into $(VENV)"
@@ -34,6 +34,10 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	@echo "==> Benchmarks against their baselines (writes docs/benchmarks.md)"
 	$(BIN)/python -m bench
+
+bench-smoke: $(STAMP)
+	@echo "==> Each benchmark at a tiny size: it still runs end to end (not a speed check)"
+	$(BIN)/python -m bench --smoke
 
 lint: $(STAMP)
 	@echo "==> ruff (lint and format check), mypy, and the layer contracts (import-linter)"

@@ -24,9 +24,12 @@ PRIMARY_CORES = 16  # the PostgreSQL primary the plan assumes
 PROVIDER_RATE = 10_000  # messages/s a mail provider agrees to accept (an assumption, stated)
 
 
-def run() -> str:
+def run(smoke: bool = False) -> str:
+    """Compute the section from the latest figures (a smoke run computes it from its own)."""
     ivr, notices = figures.load("ivr_voice"), figures.load("notices")
     if ivr is None or notices is None or "cpu_ms_per_request" not in ivr:
+        if smoke:
+            raise RuntimeError("no /ivr/voice or notice figures to compute the capacity from")
         return f"{TITLE}\n\nNot computed: run the `/ivr/voice` and notice benchmarks first.\n"
     fanout = figures.load("fanout")
     return "\n".join(

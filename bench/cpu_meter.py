@@ -40,6 +40,11 @@ def metered(server_group: int, run: Callable[[], T]) -> tuple[T, CpuUse]:
     return result, CpuUse(server, database, load)
 
 
+def processes(group: int) -> set[int]:
+    """The live processes of a process group (gunicorn's arbiter and its workers)."""
+    return {stat.pid for stat in _stats() if stat.group == group}
+
+
 def _server(group: int) -> float:
     """Every live process of gunicorn's process group, and the arbiter's reaped workers."""
     return sum(_seconds(stat, reaped=stat.pid == group) for stat in _stats() if stat.group == group)

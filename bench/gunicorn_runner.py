@@ -1,4 +1,5 @@
-"""Start a WSGI app under gunicorn with the committed gunicorn.conf.py, on 127.0.0.1 only."""
+"""Start a WSGI app under gunicorn with the committed gunicorn.conf.py (through
+bench/gunicorn_bench.py: the access log off), on 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 CONFIG = ROOT / "gunicorn.conf.py"
+BENCH_CONFIG = ROOT / "bench" / "gunicorn_bench.py"
 START_TIMEOUT_S = 30.0
 
 
@@ -26,7 +28,7 @@ def free_port() -> int:
 
 
 def worker_settings(env: Mapping[str, str]) -> str:
-    """The committed config's worker class, workers and threads as they resolve under `env`."""
+    """The committed config's worker class, workers, threads and preloading under `env`."""
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -34,16 +36,19 @@ def worker_settings(env: Mapping[str, str]) -> str:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return f"{conf['workers']} workers x {conf['threads']} threads ({conf['worker_class']})"
+    preload = "app preloaded" if conf.get("preload_app") else "app built in each worker"
+    return (
+        f"{conf['workers']} workers x {conf['threads']} threads ({conf['worker_class']}, "
+        f"{preload}, recycled after {conf['max_requests']:,} requests)"
+    )
 
 
 @contextmanager
 def serving(app_spec: str, port: int, env: Mapping[str, str]) -> Iterator[int]:
-    """Run gunicorn for `app_spec` on 127.0.0.1:`port`; logs go to /dev/null; stop it after.
+    """Run gunicorn for `app_spec` on 127.0.0.1:`port`, no access log; stop it after.
 
     Yields the process group of gunicorn and its workers (for bench/cpu_meter.py)."""
-    command = [str(GUNICORN), "-c", str(CONFIG), "-b", f"127.0.0.1:{port}"]
-    command += ["--access-logfile", "/dev/null", "--error-logfile", "/dev/null", app_spec]
+    command = [str(GUNICORN), "-c", str(BENCH_CONFIG), "-b", f"127.0.0.1:{port}", app_spec]
     process = subprocess.Popen(
         command,
         cwd=ROOT,

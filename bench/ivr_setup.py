@@ -25,10 +25,12 @@ CALLER = "+12125550123"
 OUTAGE_MESSAGE = "Our phone platform is down; engineers are restoring it."
 
 
-def backline_env(workdir: Path, port: int) -> dict[str, str]:
-    """Production settings with every required secret, JSON logs, and no .env read."""
+def backline_env(workdir: Path, port: int, processes: dict[str, str]) -> dict[str, str]:
+    """Production settings with every required secret, JSON logs, and no .env read;
+    `processes` sets gunicorn's WEB_CONCURRENCY and GUNICORN_THREADS."""
     return {
         **os.environ,
+        **processes,
         "FLASK_SKIP_DOTENV": "1",
         "BACKLINE_ENV": "production",
         "BACKLINE_INSTANCE_PATH": str(workdir / "instance"),
@@ -64,9 +66,11 @@ def backline(env: dict[str, str], *args: str) -> None:
         raise RuntimeError(f"backline {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
 
 
-def call_rows() -> int:
-    """How many call rows the benchmark database holds."""
-    query = "SELECT count(*) FROM calls WHERE outcome = 'ivr' AND outage_id IS NOT NULL"
+def call_rows(linked: bool = True) -> int:
+    """How many call rows the benchmark database holds: Backline's (linked to the outage), or
+    the same-work baseline's (no links)."""
+    condition = "IS NOT NULL" if linked else "IS NULL"
+    query = f"SELECT count(*) FROM calls WHERE outcome = 'ivr' AND outage_id {condition}"
     result = subprocess.run(
         ["psql", *PG, "-d", DATABASE, "-tAc", query], capture_output=True, text=True, check=True
     )

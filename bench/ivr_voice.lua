@@ -43,8 +43,9 @@ function done(summary, latency, _requests)
   end
   local errors = summary.errors
   io.write(string.format(
-    "BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d status_errors=%d " ..
-    "socket_errors=%d timeouts=%d wraps=%d\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    "BENCH requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
+    "status_errors=%d socket_errors=%d timeouts=%d wraps=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max,
     errors.status, errors.connect + errors.read + errors.write, errors.timeout, wraps))
 end

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 THREADS = 2
-CONNECTIONS = 32
+CONNECTIONS = 16
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,9 @@ class WrkResult:
     requests: int
     seconds: float
     p50_ms: float
+    p90_ms: float
     p99_ms: float
+    max_ms: float
     status_errors: int  # responses other than 2xx/3xx
     socket_errors: int
     timeouts: int
@@ -37,9 +39,11 @@ def wrk_path() -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(url: str, script: Path, args: list[str], seconds: int) -> WrkResult:
-    """Load `url` for `seconds` with THREADS threads and CONNECTIONS keep-alive connections."""
-    command = [wrk_path() or "wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s"]
+def run_wrk(
+    url: str, script: Path, args: list[str], seconds: int, connections: int = CONNECTIONS
+) -> WrkResult:
+    """Load `url` for `seconds` with THREADS threads and `connections` keep-alive connections."""
+    command = [wrk_path() or "wrk", f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s"]
     command += ["--timeout", "10s", "-s", str(script), url, "--", *args]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return parse_bench_line(output)
@@ -54,7 +58,9 @@ def parse_bench_line(output: str) -> WrkResult:
         requests=number["requests"],
         seconds=number["duration_us"] / 1e6,
         p50_ms=number["p50_us"] / 1e3,
+        p90_ms=number["p90_us"] / 1e3,
         p99_ms=number["p99_us"] / 1e3,
+        max_ms=number["max_us"] / 1e3,
         status_errors=number["status_errors"],
         socket_errors=number["socket_errors"],
         timeouts=number["timeouts"],

@@ -3,9 +3,9 @@
 `INSERT … ON CONFLICT (call_sid) DO UPDATE` on its own autocommitted connection is a single
 statement (no SELECT first, no BEGIN, no separate COMMIT), and as durable as the ORM's version:
 it returns once the row is committed. On PostgreSQL it is plain SQL text, one per set of fields,
-handed to the driver as it is: psycopg prepares it on the server after a few uses, and
-SQLAlchemy computes no cache key for it (for an upsert that walk cost more CPU than the
-statement itself). SQLite, the development database, takes SQLAlchemy's statement, whose types
+handed to the pooled driver connection as it is (app/core/autocommit.py): psycopg prepares it
+on the server after a few uses, and neither SQLAlchemy's cache key walk nor its Connection
+object runs per call (each cost more CPU than the statement itself). SQLite, the development database, takes SQLAlchemy's statement, whose types
 store datetimes the way the ORM reads them back. See docs/benchmarks.md.
 """
 
@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy import Executable, Table
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from app.core.autocommit import execute_autocommitted
 from app.core.database import current_engine, insert_on_conflict
 from app.core.db_bounds import timed_out
 from app.models import Call, utcnow
@@ -86,13 +87,13 @@ def _execute(call_sid: str, fields: dict[str, Any], created_at: datetime) -> Non
     names = tuple(sorted(fields))
     for attempt in (1, 2):
         try:
+            values = {"call_sid": call_sid, "created_at": created_at, **fields}
+            if engine.dialect.name == "postgresql":
+                execute_autocommitted(engine, _postgres_upsert(names), values)
+                return
             with engine.connect() as connection:
                 autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-                values = {"call_sid": call_sid, "created_at": created_at, **fields}
-                if engine.dialect.name == "postgresql":
-                    autocommit.exec_driver_sql(_postgres_upsert(names), values)
-                else:
-                    autocommit.execute(_upsert(engine.dialect.name, names), values)
+                autocommit.execute(_upsert(engine.dialect.name, names), values)
             return
         except DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated or timed_out(exc):

@@ -18,7 +18,7 @@ from app.core.phone import display
 from app.core.urls import public_url
 from app.resilience.snapshot_types import OutageEntry, SubscriberEntry
 from ivr.etr import spoken_etr
-from ivr.wording import say, speech_language
+from ivr.wording import record_prompt, say, speech_language
 from voicemail.transcription import transcribes
 
 MAX_MENU_VISITS = 3  # the first menu and at most two repeats
@@ -44,10 +44,18 @@ class Caller:
         return bool(self.subscriber and self.subscriber.backup_number)
 
     def say(self, response: VoiceResponse | Gather, key: str, **values: object) -> None:
-        response.say(say(key, self.language, **values), language=speech_language(self.language))
+        self.say_text(response, say(key, self.language, **values))
 
     def say_text(self, response: VoiceResponse | Gather, text: str) -> None:
-        response.say(text, language=speech_language(self.language))
+        """`text` in the caller's language, with the voice configured for it."""
+        response.say(
+            text, voice=speech_voice(self.language), language=speech_language(self.language)
+        )
+
+
+def speech_voice(language: str) -> str:
+    """The Twilio voice configured for a caller language (BACKLINE_VOICE_EN, _ES, _FR)."""
+    return str(current_app.config[f"BACKLINE_VOICE_{language.upper()}"])
 
 
 def url(path: str, **query: object) -> str:
@@ -213,7 +221,14 @@ def _append_menu(response: VoiceResponse, caller: Caller, visit: int) -> VoiceRe
 
 def _append_record(response: VoiceResponse, caller: Caller) -> VoiceResponse:
     config = current_app.config
-    caller.say(response, "record_prompt")
+    caller.say_text(
+        response,
+        record_prompt(
+            caller.language,
+            config["BACKLINE_RECORD_FINISH_ON_KEY"],
+            config["BACKLINE_RECORD_BEEP"],
+        ),
+    )
     transcription = (
         {"transcribe": True, "transcribe_callback": url("/voicemail/transcription")}
         if transcribes(caller.language)

@@ -34,10 +34,14 @@ WORDING: dict[str, dict[str, str]] = {
         "state_monitoring": "A fix is in place and is being checked.",
         "connecting": "Connecting you now. Please stay on the line.",
         "backup_failed": "We could not connect you.",
-        "record_prompt": (
-            "Please leave a message after the tone. It will be recorded and delivered by email "
-            "within minutes. Press the pound key or hang up when you are done."
-        ),
+        # The recording prompt is put together from the recording's settings (ivr/twiml.py).
+        "record_start_tone": "Please leave a message after the tone.",
+        "record_start_now": "Please leave a message now.",
+        "record_delivery": "It will be recorded and delivered by email within minutes.",
+        "record_end_key": "Press {finish} or hang up when you are done.",
+        "record_end_hang_up": "Hang up when you are done.",
+        "key_#": "the pound key",
+        "key_*": "the star key",
         "thanks": "Thank you. Your message has been recorded and will be delivered by email. Goodbye.",
         "no_message": "We did not receive a message. Goodbye.",
         "screen_prompt": (
@@ -69,10 +73,13 @@ WORDING: dict[str, dict[str, str]] = {
         "state_monitoring": "Se ha aplicado una solución y la estamos comprobando.",
         "connecting": "Le ponemos en contacto. No cuelgue, por favor.",
         "backup_failed": "No hemos podido ponerle en contacto.",
-        "record_prompt": (
-            "Deje su mensaje después del tono. Se grabará y se entregará por correo electrónico "
-            "en pocos minutos. Pulse la tecla almohadilla o cuelgue cuando termine."
-        ),
+        "record_start_tone": "Deje su mensaje después del tono.",
+        "record_start_now": "Deje su mensaje ahora.",
+        "record_delivery": "Se grabará y se entregará por correo electrónico en pocos minutos.",
+        "record_end_key": "Pulse {finish} o cuelgue cuando termine.",
+        "record_end_hang_up": "Cuelgue cuando termine.",
+        "key_#": "la tecla almohadilla",
+        "key_*": "la tecla asterisco",
         "thanks": "Gracias. Su mensaje se ha grabado y se entregará por correo electrónico. Adiós.",
         "no_message": "No hemos recibido ningún mensaje. Adiós.",
         "screen_prompt": (
@@ -105,10 +112,13 @@ WORDING: dict[str, dict[str, str]] = {
         "state_monitoring": "Une correction est en place et en cours de vérification.",
         "connecting": "Nous vous mettons en relation. Merci de rester en ligne.",
         "backup_failed": "Nous n'avons pas pu vous mettre en relation.",
-        "record_prompt": (
-            "Laissez votre message après le bip. Il sera enregistré et transmis par e-mail "
-            "dans quelques minutes. Appuyez sur la touche dièse ou raccrochez quand vous avez terminé."
-        ),
+        "record_start_tone": "Laissez votre message après le bip.",
+        "record_start_now": "Laissez votre message maintenant.",
+        "record_delivery": "Il sera enregistré et transmis par e-mail dans quelques minutes.",
+        "record_end_key": "Appuyez sur {finish} ou raccrochez quand vous avez terminé.",
+        "record_end_hang_up": "Raccrochez quand vous avez terminé.",
+        "key_#": "la touche dièse",
+        "key_*": "la touche étoile",
         "thanks": "Merci. Votre message a été enregistré et sera transmis par e-mail. Au revoir.",
         "no_message": "Nous n'avons reçu aucun message. Au revoir.",
         "screen_prompt": (
@@ -127,6 +137,19 @@ def say(key: str, language: str | None = None, **values: object) -> str:
     table = WORDING.get(language or DEFAULT_LANGUAGE, WORDING[DEFAULT_LANGUAGE])
     template = table.get(key) or WORDING[DEFAULT_LANGUAGE][key]
     return template.format(**values)
+
+
+def record_prompt(language: str | None, finish_on_key: str, beep: bool) -> str:
+    """What a caller hears before recording: the tone only if there is one, and the key that
+    ends the recording only if one does (the first of `finish_on_key`; a digit is said as is)."""
+    start = say("record_start_tone" if beep else "record_start_now", language)
+    key = finish_on_key[:1]
+    if key:
+        spoken = say(f"key_{key}", language) if key in "#*" else key
+        end = say("record_end_key", language, finish=spoken)
+    else:
+        end = say("record_end_hang_up", language)
+    return " ".join((start, say("record_delivery", language), end))
 
 
 def speech_language(language: str | None) -> str:

@@ -67,6 +67,10 @@ DEFAULTS: dict[str, Any] = {
     "BACKLINE_RECORD_SILENCE_TIMEOUT": 5,  # seconds of silence that end a recording
     "BACKLINE_RECORD_FINISH_ON_KEY": "#",
     "BACKLINE_RECORD_BEEP": "true",
+    # Twilio <Say> voices, one per caller language; each must be documented for its language
+    "BACKLINE_VOICE_EN": "Polly.Joanna",  # en-US
+    "BACKLINE_VOICE_ES": "Polly.Lucia",  # es-ES
+    "BACKLINE_VOICE_FR": "Polly.Lea",  # fr-FR
     "BACKLINE_MIN_RECORDING_SECONDS": 0,  # shorter ones are kept but not emailed; 0 is off
     "BACKLINE_LISTEN_LINK_DAYS": 30,  # how long a voicemail email's listen link works
     "BACKLINE_DIAL_TIMEOUT": 20,  # seconds the primary (or a backup number) may ring
