@@ -24,6 +24,7 @@ TWILIO_SIGNED = "signed by Twilio (403 unsigned)"
 SIGNED_TOKEN = "a signed token in the URL (nothing without a valid one)"
 PUBLIC: dict[str, tuple[str, int | tuple[int, ...]]] = {
     "static": ("static files (a missing one: 404)", 404),
+    "front_door": ("a redirect to the admin UI, which asks for a login itself", 302),
     "health.healthz": ("liveness", 200),
     "health.readyz": ("readiness, for load balancers", 200),
     "api.openapi": ("the OpenAPI document", 200),
