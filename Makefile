@@ -24,9 +24,12 @@ run: $(STAMP)
 	$(BIN)/backline db upgrade
 	$(BIN)/backline serve
 
+# Most tests wait on sockets and real processes, so a third process still helps on 2 cores.
+TEST_PROCESSES ?= 3
+
 test: $(STAMP)
-	@echo "==> Running the whole test suite"
-	$(BIN)/python -m pytest
+	@echo "==> Running the whole test suite on $(TEST_PROCESSES) processes"
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -45,11 +45,14 @@ from app.twilio.simulator.messages_api import SmsScript
 from tests.helpers import free_port, settings_env
 from tests.support.app_state import dispose_engines, empty_redis_state, empty_tables, settle
 from tests.support.aws import S3Server, SesServer, SnsServer, dummy_aws_credentials
+from tests.support.parallel import give_each_worker_its_databases
+from tests.support.redis_server import RedisServer
 from tests.support.smtp import RelaySink, SmtpSink
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, TwilioHelper
 
 ADMIN_EMAIL = "noc@provider.example"
 
+give_each_worker_its_databases()  # before anything reads DATABASE_URL or REDIS_URL
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
 
@@ -90,11 +93,11 @@ def settings(
         "MAIL_FROM": "Backline <voicemail@provider.example>",
         "ADMIN_EMAIL": ADMIN_EMAIL,
         "BACKLINE_DEFAULT_TIMEZONE": "UTC",
-        # The suite's own worker runs the periodic jobs: it must not open outages from the
-        # failed dials the call-flow tests record. The detector's tests set their own values.
+        # A periodic run a test starts must not open outages from the failed dials the
+        # call-flow tests record; the detector's tests set their own values.
         "BACKLINE_DETECTOR_FAILURES": 0,
-        # Nor may its periodic purge erase the aged voicemails the retention tests make and
-        # purge themselves (they set 90 days on their own app).
+        # Nor may a purge erase the aged voicemails the retention tests make and purge
+        # themselves (they set 90 days on their own app).
         "BACKLINE_RETENTION_DAYS": 36500,
     }
 
@@ -112,8 +115,10 @@ def database(settings: dict[str, Any]) -> str:
     return str(url)
 
 
-# The Procfile's workers: the periodic jobs that take a moment get a worker of their own, so no
-# slow one (SMS at the sender's rate through a slow provider) can delay them.
+# The Procfile's workers (the periodic queue gets one of its own, so no slow job delays it), but
+# scheduling no periodic job: run across every test's rows those would race the tests (and each
+# other) for them. A test of a periodic job runs it itself or queues it for these workers, as
+# `settle()` does with the SMS pacing.
 WORKERS = (("voicemail", "email", "notices", "periodic-slow"), ("periodic",))
 WORKER_SMS_FROM = "+14155550000"  # the workers text through the Twilio stand-in (`media`)
 
@@ -122,8 +127,8 @@ WORKER_SMS_FROM = "+14155550000"  # the workers text through the Twilio stand-in
 def worker_process(
     settings: dict[str, Any], database: str
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Real `backline worker` processes, as the Procfile runs them, when REDIS_URL is set; jobs
-    run in-process otherwise (an empty list)."""
+    """Real `backline worker` processes, as the Procfile runs them but scheduling no periodic
+    job, when REDIS_URL is set; jobs run in-process otherwise (an empty list)."""
     if not REDIS_URL:
         yield []
         return
@@ -140,7 +145,7 @@ def worker_process(
         with log.open("wb") as output:
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "app.cli", "worker", *queues],
+                    [sys.executable, "-m", "app.cli", "worker", "--no-periodic", *queues],
                     env=env,
                     stdout=output,
                     stderr=subprocess.STDOUT,
@@ -270,6 +275,14 @@ def s3() -> Iterator[S3Server]:
         server.create_versioned_bucket()
         yield server
         server.stop()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[str]:
+    """The URL of a redis-server of this test's own (no persistence): for jobs that the suite's
+    worker must not take, and for counts no other test can disturb."""
+    with RedisServer() as server:
+        yield server.url()
 
 
 @pytest.fixture

@@ -11,12 +11,19 @@ from app.cli.context import with_appcontext
 @click.command("worker")
 @with_appcontext
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+@click.option(
+    "--no-periodic",
+    "no_periodic",
+    is_flag=True,
+    help="Never schedule the periodic jobs here (another worker does, or none should run).",
+)
 @click.argument("queues", nargs=-1, type=click.Choice(WORKER_QUEUES))
-def worker(burst: bool, queues: tuple[str, ...]) -> None:
+def worker(burst: bool, no_periodic: bool, queues: tuple[str, ...]) -> None:
     """Process queued jobs from Redis: QUEUES, in that order (default: all of them).
 
-    Every worker also schedules the periodic jobs while it holds the scheduler lock; they run on
-    the `periodic` and `periodic-slow` queues, so give those a worker of their own in production.
+    Every worker also schedules the periodic jobs while it holds the scheduler lock, unless
+    started with --no-periodic; they run on the `periodic` and `periodic-slow` queues, so give
+    those a worker of their own in production.
     """
     from flask import current_app
 
@@ -28,4 +35,4 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
             "backline worker needs REDIS_URL. Without Redis, `backline serve` runs the jobs itself."
         )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_worker(app, url, queues or WORKER_QUEUES, burst)
+    run_worker(app, url, queues or WORKER_QUEUES, burst, schedule=not no_periodic)

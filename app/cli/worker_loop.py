@@ -71,11 +71,18 @@ class AppWorker(SimpleWorker):
         threading.Thread(target=thread.stop, name="rq-pubsub-stop", daemon=True).start()
 
 
-def run_worker(app: Flask, url: str, queues: tuple[str, ...], burst: bool) -> None:
-    """Work the queues, in that order, until asked to stop (or, with `burst`, until empty)."""
+def run_worker(
+    app: Flask, url: str, queues: tuple[str, ...], burst: bool, schedule: bool = True
+) -> None:
+    """Work the queues, in that order, until asked to stop (or, with `burst`, until empty).
+
+    With `schedule`, the worker also competes for the lock that lets one process schedule the
+    periodic jobs.
+    """
     forked_children_die_with_their_parent()  # rq's scheduler must not outlive a killed worker
     _wait_for_redis(url)
-    PeriodicScheduler(app, exclusive=True).start()
+    if schedule:
+        PeriodicScheduler(app, exclusive=True).start()
     while not _work(app, url, queues, burst):
         # No job runs now: a stop signal may end the process at once (rq's handlers are gone).
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -34,6 +34,7 @@ def database_at(app: Flask, url: str) -> Iterator[None]:
             app.extensions[name].dispose()
         db.session.remove()
         app.extensions.update(saved)
+        app.extensions["backline.breaker"].close()  # it would probe the dead end for good
         app.extensions["backline.breaker"] = CircuitBreaker()
 
 

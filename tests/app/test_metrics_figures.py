@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -204,25 +202,11 @@ def test_in_process_queue_depth_on_the_embedded_defaults(
     assert depth("queued") == 0 and depth("started") == 0
 
 
-@pytest.fixture
-def spare_redis() -> Iterator[str]:
-    """Another database of the suite's Redis, which no worker listens on: 9, or 10 when the
-    suite itself uses 9. It is emptied before and after."""
-    assert REDIS_URL
-    parts = urlsplit(REDIS_URL)
-    number = 10 if parts.path.strip("/") == "9" else 9
-    url = urlunsplit(parts._replace(path=f"/{number}"))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-
-
 @pytest.mark.skipif(not REDIS_URL, reason="rq queues need Redis; set REDIS_URL")
 def test_rq_queue_depth_pending_entries_and_heartbeats_from_redis(
-    app: Flask, make_app: MakeApp, token: str, spare_redis: str
+    app: Flask, make_app: MakeApp, token: str, private_redis: str
 ) -> None:
-    shared = make_app(REDIS_URL=spare_redis)  # no worker listens on this database
+    shared = make_app(REDIS_URL=private_redis)  # no worker listens on this Redis
     client = shared.test_client()
     with shared.app_context():
         jobs.enqueue(hold_the_queue, 1)
@@ -241,7 +225,7 @@ def test_rq_queue_depth_pending_entries_and_heartbeats_from_redis(
         run_once(next(job for job in PERIODIC_JOBS if job.name == "replay-pending"))
     found = samples(scrape(client, token))
     assert value(found, "backline_pending_entries", store="redis") == 0
-    stamp = redis.Redis.from_url(spare_redis).hget("backline:heartbeats", "replay-pending")
+    stamp = redis.Redis.from_url(private_redis).hget("backline:heartbeats", "replay-pending")
     assert stamp is not None  # written to Redis, not to this process's memory
     last = value(
         found, "backline_periodic_job_last_success_timestamp_seconds", task="replay-pending"

@@ -150,7 +150,7 @@ def test_the_scheduler_module_imports_no_feature() -> None:
 def test_only_one_worker_schedules_the_periodic_jobs(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The suite's own `backline worker` holds the real lock; contend for a lock of our own.
+    # Contend for a lock of our own: no other test's scheduler can hold it.
     monkeypatch.setattr("app.core.scheduler.LOCK_KEY", "backline:scheduler:test")
     first, second = PeriodicScheduler(app, exclusive=True), PeriodicScheduler(app, exclusive=True)
     try:

@@ -8,8 +8,9 @@ a backup mobile are told of an outage, so pacing has texts to send throughout. T
 after another on one thread, as they were, no other job could finish while pacing waited.
 
 Embedded pass: `serve`'s scheduler in this process, each run on a thread of its own. PostgreSQL
-and Redis pass: the suite's real `backline worker` processes, in the Procfile's shape (one serves
-`periodic`, the other the rest with `periodic-slow`), the scheduler in whichever holds the lock.
+and Redis pass: the same scheduler queues each run on rq, and the suite's real `backline worker`
+processes run them, in the Procfile's shape (one serves `periodic`, the other the rest with
+`periodic-slow`).
 """
 
 from __future__ import annotations
@@ -58,10 +59,7 @@ class Heartbeats:
 
 @contextlib.contextmanager
 def periodic_jobs_running(app: Flask) -> Iterator[None]:
-    """Embedded: `serve`'s scheduler, here. On Redis the suite's workers run them already."""
-    if redis_client() is not None:
-        yield
-        return
+    """The scheduler, here: runs on threads (embedded) or queued for the suite's workers."""
     scheduler = PeriodicScheduler(app, exclusive=False)
     scheduler.start()
     try:

@@ -38,6 +38,7 @@ def database_down(app: Flask) -> Iterator[None]:
     finally:
         db.session.remove()
         app.extensions.update(saved)
+        app.extensions["backline.breaker"].close()  # it would probe the dead end for good
         app.extensions["backline.breaker"] = CircuitBreaker()
 
 

@@ -10,13 +10,11 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
 
 from app import create_app
-from app.core.jobs import redis_connection
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
 from tests.helpers import settings_env, wait_until
 
@@ -24,13 +22,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not REDIS_URL, reason="rq workers need Redis; set REDIS_URL"),
 ]
-
-
-def _spare_database(url: str) -> str:
-    """The same Redis, another database: the suite's own worker must not take these jobs."""
-    parts = urlsplit(url)
-    current = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{14 if current != 14 else 13}"))
 
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -55,13 +46,11 @@ def test_a_worker_killed_while_downloading_is_replaced_and_the_email_goes_once(
     outage: Any,
     smtp: SmtpSink,
     tmp_path: Path,
+    private_redis: str,
 ) -> None:
-    assert REDIS_URL
-    spare = _spare_database(REDIS_URL)
-    redis_connection(spare).flushdb()
     crash_settings = {
         **settings,
-        "REDIS_URL": spare,
+        "REDIS_URL": private_redis,  # the suite's own worker must not take these jobs
         "BACKLINE_SWEEP_AFTER_SECONDS": 1,
         "BACKLINE_SCHEDULER_LOCK_SECONDS": 2,
     }
