@@ -41,7 +41,8 @@ def page_of(item: str) -> dict[str, Any]:
 
 NOT_BLANK = "\\S"  # at least one character that is not white space
 # Request values carry the server's own bounds and patterns, so the document allows nothing the
-# server refuses for its form (and no body the body limit refuses: tests/api/test_openapi_bounds.py).
+# server refuses for its form (and no body the body limit refuses:
+# tests/app/api/test_openapi_bounds.py).
 PHONE = {"type": "string", "maxLength": PHONE_LIMIT, "pattern": PHONE_PATTERN,
          "description": "International form, like +1 (415) 555-0100; stored in E.164."}  # fmt: skip
 WHEN = {"type": "string", "maxLength": TIME_LIMIT, "pattern": TIME_PATTERN}

@@ -20,8 +20,8 @@ from app.subscribers.csv_files import CSV_LIMIT
 T = TypeVar("T")
 
 # Every body the OpenAPI document allows fits, even with each character written as a 12-byte
-# `\uXXXX\uXXXX` escape (tests/api/test_openapi_bounds.py): a scope of 1,000 numbers, regions and
-# plans, and every message in every language, is about 2 MB at worst.
+# `\uXXXX\uXXXX` escape (tests/app/api/test_openapi_bounds.py): a scope of 1,000 numbers, regions
+# and plans, and every message in every language, is about 2 MB at worst.
 JSON_LIMIT = 4 * 1024 * 1024
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
 

@@ -2,8 +2,8 @@
 
 An outage's states live with the models (SQLAlchemy) and the queues with the job runner (rq and
 Redis): importing either costs half a second or more, which `backline outage update --help` and
-`backline worker --help` would pay just to list them. tests/app/test_cli_conventions.py keeps
-these equal to their sources.
+`backline worker --help` would pay just to list them. tests/app/cli/test_cli_conventions.py
+keeps these equal to their sources.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
-"""Fixtures for the tests of the app package.
+"""Fixtures for the tests of the app package, shared by its subpackages.
+
+Fixtures that one subpackage alone uses live in its own conftest.py (tests/app/outages,
+tests/app/metrics, tests/app/subscribers).
 
 - `make_app`: builds extra apps from the test settings with some settings replaced (a database
   or Redis that is down, another storage or mail provider); their connections are closed after
   the test.
-- `health`: a stand-in for the primary's health endpoint that the app's detector probes, with
-  short thresholds and timeouts (tests/app/detector_helpers.py).
-- `token`: the secret of an API token named "prometheus", for scraping /metrics.
 - `outbox`, `seed`, `s3_storage`: the retention tests' Maildir outbox, their voicemail seeder
-  (tests/app/retention_seed.py) and audio kept in the versioned S3 bucket instead.
-- `write_csv`: writes a subscribers CSV file (text or raw bytes) into the test's directory.
+  (tests/app/retention_seed.py) and audio kept in the versioned S3 bucket instead; the purge
+  (tests/app/retention) and the subscriber erasure (tests/app/subscribers) use them.
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.core.extensions import db
-from app.security.tokens import create_token
 from app.twilio.simulator.media_server import MediaServer
-from tests.app.detector_helpers import HealthServer, _detector_settings
 from tests.app.retention_seed import Seeder, retention_app
 from tests.support.app_state import dispose_engines
 from tests.support.aws import S3Server
@@ -49,21 +46,6 @@ def make_app(settings: dict[str, Any], database: str) -> Iterator[MakeApp]:
 
 
 @pytest.fixture
-def health(app: Flask) -> Iterator[HealthServer]:
-    """A health endpoint the app under test probes, with short thresholds and timeouts."""
-    with HealthServer() as server:
-        app.config.update(_detector_settings(server.url))
-        yield server
-
-
-@pytest.fixture
-def token(app: Flask) -> str:
-    _, secret = create_token(db.session(), "prometheus")
-    db.session.commit()
-    return secret
-
-
-@pytest.fixture
 def outbox(app: Flask) -> Path:
     return retention_app(app)
 
@@ -80,15 +62,3 @@ def s3_storage(app: Flask, s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3S
     backend = S3Storage(s3.bucket, f"purge-{secrets.token_hex(4)}")
     app.extensions["backline.storage"] = backend
     return backend
-
-
-@pytest.fixture
-def write_csv(tmp_path: Path) -> Callable[..., Path]:
-    def write(content: str | bytes, name: str = "subscribers.csv") -> Path:
-        path = tmp_path / name
-        if isinstance(content, str):
-            content = content.encode("utf-8")
-        path.write_bytes(content)
-        return path
-
-    return write

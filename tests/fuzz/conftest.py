@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 
 from app.core.extensions import db
 from app.security.tokens import create_token
-from tests.api.conftest import Api
+from tests.app.api.conftest import Api
 
 COMMON = settings(
     deadline=None,  # a database write or a fresh app can take longer than 200 ms

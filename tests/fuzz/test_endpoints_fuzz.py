@@ -22,7 +22,7 @@ from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from app import create_app
 from app.security.links import STATUS_SALT, UNSUBSCRIBE_SALT
 from forwarding.sns import MESSAGE_TYPES
-from tests.api.conftest import Api
+from tests.app.api.conftest import Api
 from tests.forwarding.test_ses_events import TOPIC, SnsStandIn, notification, ses_bounce
 from tests.fuzz.checks import assert_no_server_error, assert_rows_fit_their_columns
 from tests.fuzz.strategies import ANY_CHARACTER, HOSTILE_TEXT, json_values

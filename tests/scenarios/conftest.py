@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from app.core.extensions import db
 from app.security.tokens import create_token
-from tests.api.conftest import Api
+from tests.app.api.conftest import Api
 
 
 @pytest.fixture

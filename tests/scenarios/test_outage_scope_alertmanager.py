@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from app.core.extensions import db
 from app.models import AlertRecord, Outage
 from app.security.tokens import create_token
-from tests.api.alertmanager_helpers import alert, deliver
-from tests.api.conftest import Api
+from tests.app.api.alertmanager_helpers import alert, deliver
+from tests.app.api.conftest import Api
 from tests.conftest import ADMIN_EMAIL, SmtpSink
 from tests.support.app_state import settle
 

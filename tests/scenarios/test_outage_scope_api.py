@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from app.core.extensions import db
 from app.models import IdempotencyKey, Notice, Outage
 from app.security.tokens import create_token
-from tests.api.conftest import Api, assert_error
+from tests.app.api.conftest import Api, assert_error
 from tests.conftest import SmtpSink
 from tests.support.app_state import settle
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from app.core.extensions import db
 from app.models import Notice, Outage
-from tests.app.outage_cli_helpers import assert_usage_error, fresh
+from tests.app.cli.outage_cli_helpers import assert_usage_error, fresh
 from tests.conftest import Invoke, SmtpSink
 from tests.support.app_state import settle
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.alertmanager_helpers import alert, deliver
-from tests.api.conftest import Api
+from tests.app.api.alertmanager_helpers import alert, deliver
+from tests.app.api.conftest import Api
 from tests.conftest import TwilioHelper, settle
 from tests.scenarios.overlap_helpers import (
     EAST,

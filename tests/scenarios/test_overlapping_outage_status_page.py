@@ -12,7 +12,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from tests.api.alertmanager_helpers import alert, deliver
+from tests.app.api.alertmanager_helpers import alert, deliver
 from tests.conftest import PUBLIC_URL
 from tests.scenarios.overlap_helpers import (
     EAST,

@@ -21,9 +21,11 @@ from app.core.extensions import db
 from app.models import Call, Outage, PrimaryFailure
 from app.outages.detector import check_primary
 from app.twilio.simulator.media_server import MediaServer
-from tests.app.detector_helpers import FAILURES, _detector_settings
-from tests.app.twilio_configure_helpers import AddNumber
-from tests.app.twilio_configure_helpers import numbers as numbers  # a fixture: pytest finds it
+from tests.app.outages.detector_helpers import FAILURES, _detector_settings
+from tests.app.twilio.twilio_configure_helpers import AddNumber
+from tests.app.twilio.twilio_configure_helpers import (
+    numbers as numbers,  # a fixture: pytest finds it
+)
 from tests.conftest import ADMIN_EMAIL, Invoke
 from tests.support.app_state import dispose_engines, settle
 from tests.support.smtp import SmtpSink

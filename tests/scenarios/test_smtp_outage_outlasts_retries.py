@@ -27,7 +27,7 @@ from app.security.tokens import create_token
 from forwarding.attempts import RETRY_CAP
 from forwarding.sweeper import sweep_deliveries
 from forwarding.tasks import send_voicemail_email
-from tests.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, log_in
+from tests.app.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, log_in
 from tests.conftest import Invoke, RelaySink, TwilioHelper
 from tests.helpers import mp3_attachment, wait_until
 
