@@ -24,8 +24,8 @@ run: $(STAMP)
 	$(BIN)/backline db upgrade
 	$(BIN)/backline serve
 
-# Most tests wait on sockets and real processes, so a third process still helps on 2 cores.
-TEST_PROCESSES ?= 3
+# Most tests wait on sockets and real processes, so more processes than cores still help.
+TEST_PROCESSES ?= 4
 
 test: $(STAMP)
 	@echo "==> Running the whole test suite on $(TEST_PROCESSES) processes"

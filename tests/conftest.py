@@ -57,6 +57,12 @@ DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The scenarios and the tests marked slow go first: spread over `make test`'s processes from
+    the start, none of them is left running alone at the end while the others wait."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or "scenarios" in item.nodeid))
+
+
 @pytest.fixture(scope="session")
 def smtp() -> Iterator[SmtpSink]:
     sink = SmtpSink()
