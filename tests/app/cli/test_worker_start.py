@@ -1,5 +1,6 @@
 """`backline worker` and the processes around it: started while Redis is down it waits for it,
-then serves the queues; killed outright it leaves no rq scheduler behind."""
+then serves the queues; killed outright it leaves no rq scheduler behind; with --no-periodic it
+schedules no periodic job."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from rq import Worker
 
@@ -74,3 +76,31 @@ def test_a_worker_killed_outright_leaves_no_rq_scheduler_running(
             wait_until(lambda: all(gone(pid) for pid in scheduler), timeout=20)
         finally:
             stop(worker)  # its whole process group, orphans included
+
+
+@pytest.mark.parametrize(
+    ("options", "schedules"), [((), True), (("--no-periodic",), False)], ids=["default", "no"]
+)
+def test_only_a_worker_without_no_periodic_queues_the_periodic_jobs(
+    settings: dict[str, Any], tmp_path: Path, options: tuple[str, ...], schedules: bool
+) -> None:
+    log = tmp_path / "worker.log"
+    with RedisServer() as server:
+        env = {
+            **settings_env(settings),
+            "REDIS_URL": server.url(),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",  # not the suite's database
+        }
+        command = [sys.executable, "-m", "app.cli", "worker", *options, "voicemail"]
+        with log.open("ab") as output:
+            worker = start(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        client = redis.Redis.from_url(server.url())
+        try:
+            wait_until(lambda: Worker.all(connection=client), timeout=40)  # up, taking jobs
+            time.sleep(3)  # the scheduler's first tick, a second in, queues every job due
+            # This worker takes only `voicemail`: whatever was scheduled is still queued.
+            queued = list(client.scan_iter("rq:job:periodic-*"))
+            assert bool(queued) is schedules, log.read_text()
+            assert bool(client.exists("backline:scheduler")) is schedules
+        finally:
+            stop(worker)
