@@ -1,8 +1,10 @@
 """Fixtures for the admin UI tests.
 
-- `admin_account`: a real admin account (`ADMIN_LOGIN`, `ADMIN_PASSWORD`).
-- `admin_client`: a test client logged in as that admin; `csrf(client)` reads the token a page
-  would put in its forms.
+- `admin_account`: a real admin account (`ADMIN_LOGIN`, `ADMIN_PASSWORD`), its password hashed
+  once for the session (argon2 costs a fifth of a second of CPU a hash, by design).
+- `admin_client`: a test client with the session a login gives that admin, set without checking
+  the password again (tests/app/admin/test_login.py logs in through the form);
+  `csrf(client)` reads the token a page would put in its forms.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.admin.accounts import set_admin
+from app.admin.auth import SESSION_KEY
+from app.admin.passwords import hash_password
 from app.core.extensions import db
 from app.models import AdminUser
 
@@ -45,9 +48,15 @@ def log_in(client: FlaskClient, email: str = ADMIN_LOGIN, password: str = ADMIN_
     )
 
 
+@pytest.fixture(scope="session")
+def admin_password_hash() -> str:
+    return hash_password(ADMIN_PASSWORD)
+
+
 @pytest.fixture
-def admin_account(app: Flask) -> AdminUser:
-    admin, _ = set_admin(db.session(), ADMIN_LOGIN, ADMIN_PASSWORD)
+def admin_account(app: Flask, admin_password_hash: str) -> AdminUser:
+    admin = AdminUser(email=ADMIN_LOGIN, password_hash=admin_password_hash)
+    db.session.add(admin)
     db.session.commit()
     return admin
 
@@ -55,6 +64,7 @@ def admin_account(app: Flask) -> AdminUser:
 @pytest.fixture
 def admin_client(app: Flask, admin_account: AdminUser) -> FlaskClient:
     client = browser(app)
-    response = log_in(client)
-    assert response.status_code == 302, response.text
+    with client.session_transaction() as session:  # what app.admin.auth.log_in leaves
+        session[SESSION_KEY] = [admin_account.id, admin_account.session_version]
+        session.permanent = True
     return client
