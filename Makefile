@@ -13,7 +13,7 @@ export BACKLINE_ENV ?= development
 $(STAMP): pyproject.toml
 	@echo "==> Installing Backline and its dependencies into $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)

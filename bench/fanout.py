@@ -25,7 +25,8 @@ from app.outages.lifecycle import Scope, start_outage
 from . import figures
 from .notices_measure import CpuSample, cpu_sample
 from .notices_rig import bench_app, find_smtp_sink, reset, rig, seed, workers
-from .sizes import chosen, smoke
+from .sizes import chosen, use_smoke_sizes
+from .sizes import smoke as smoke_sizes
 
 SIZE, LARGE = 100_000, 1_000_000
 SMOKE_SIZE, SMOKE_LARGE = 2_000, 5_000
@@ -55,8 +56,10 @@ class FanOut:
         return 1000 * self.cpu.programs["postgres"] / self.size
 
 
-def run() -> str:
+def run(smoke: bool = False) -> str:
     """Fan-out at SIZE with 1 then 2 workers, and at LARGE with 2; return the section."""
+    if smoke:
+        use_smoke_sizes()
     sink = find_smtp_sink()
     if sink is None:
         return (
@@ -66,7 +69,7 @@ def run() -> str:
     size, large = chosen((SIZE, LARGE), (SMOKE_SIZE, SMOKE_LARGE), "BENCH_FANOUT_SIZES")
     runs: list[FanOut] = []
     with rig(sink) as setup:
-        if smoke():
+        if smoke_sizes():
             setup.settings["BACKLINE_NOTICE_RANGE"] = SMOKE_RANGE
         app = bench_app(setup.settings)
         for count, processes in ((size, 1), (size, 2), (large, 2)):
@@ -108,7 +111,7 @@ def _save(runs: list[FanOut]) -> None:
         worker_cpu_ms_per_row=large.worker_ms_per_row,
         postgres_cpu_ms_per_row=large.postgres_ms_per_row,
         scaling_1_to_2=runs[0].seconds / runs[1].seconds,
-        smoke=smoke(),
+        smoke=smoke_sizes(),
     )
 
 
@@ -116,7 +119,7 @@ def report(runs: list[FanOut]) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         TITLE,
-        f"Measured {when}{' (smoke sizes: prove the benchmark runs, not how fast)' if smoke() else ''}."
+        f"Measured {when}{' (smoke sizes: prove the benchmark runs, not how fast)' if smoke_sizes() else ''}."
         " From `start_outage` to every message row written (`fanned_out_at`), one email address"
         " per subscriber, PostgreSQL and Redis local; CPU is what the workers and PostgreSQL"
         " spent over that time.\n",

@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from . import figures
 from .notices_measure import CAP_S, BacklineRun, RawRun, run_notices, run_raw, sample_email
 from .notices_rig import bench_app, find_smtp_sink, reset, rig, seed, workers
-from .sizes import chosen, smoke
+from .sizes import chosen, use_smoke_sizes
+from .sizes import smoke as smoke_sizes
 
 SIZES = (1_000, 10_000, 100_000)
 SMOKE_SIZES = (200,)
@@ -71,8 +72,10 @@ def _projected(run: BacklineRun) -> float:
     return run.fan_out_s + (run.total_s - run.fan_out_s) * run.size / run.sent
 
 
-def run() -> str:
+def run(smoke: bool = False) -> str:
     """Measure every size, alternating the sides, and return the report section."""
+    if smoke:
+        use_smoke_sizes()
     sink = find_smtp_sink()
     if sink is None:
         return (
@@ -110,7 +113,7 @@ def _save_figures(largest: Size) -> None:
         worker_cpu_ms_per_message=largest.cpu_ms,
         postgres_cpu_ms_per_message=largest.postgres_ms,
         workers=WORKERS,
-        smoke=smoke(),
+        smoke=smoke_sizes(),
     )
 
 
@@ -124,7 +127,7 @@ def report(results: list[Size], email_bytes: int) -> str:
 def _setup_text(email_bytes: int) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"Measured {when}{' (smoke size: proves the benchmark runs, not how fast)' if smoke() else ''}."
+        f"Measured {when}{' (smoke size: proves the benchmark runs, not how fast)' if smoke_sizes() else ''}."
         f" Each subscriber has one email address and no backup mobile. {WORKERS} `backline"
         f" worker` processes (production settings) send to Postfix's `smtp-sink` on 127.0.0.1;"
         f" PostgreSQL and Redis are local. The baseline is {WORKERS} processes, each sending its"

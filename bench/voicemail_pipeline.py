@@ -30,21 +30,33 @@ from app.twilio.simulator.media_server import MediaServer, Recording
 from voicemail.audio import MP3_BITRATE, ffmpeg_path
 
 from . import voicemail_rig as rig
-from .sizes import smoke
+from .sizes import smoke as smoke_sizes
+from .sizes import use_smoke_sizes
 from .voicemail_report import Figures, Memory, report
 from .voicemail_stages import Milestones, job_steps, milestones
 
-SECONDS = 5 if smoke() else 60
-RUNS = 1 if smoke() else 9
+
+def seconds() -> int:
+    """The recording's length."""
+    return 5 if smoke_sizes() else 60
+
+
+def measured_runs() -> int:
+    """Measured runs of each side."""
+    return 1 if smoke_sizes() else 9
+
+
 TARGET_RATIO = 1.5
 SUBSCRIBER_NUMBER = "+14155550100"
 CALLBACK_PATH = "/voicemail/recording-status"
 ENCODE = ("-b:a", MP3_BITRATE, "-f", "mp3")  # what pydub asks ffmpeg for, minus its tags
 
 
-def run() -> str:
+def run(smoke: bool = False) -> str:
     """Measure both paths and return the Markdown section."""
-    wav = make_wav(SECONDS)
+    if smoke:
+        use_smoke_sizes()
+    wav = make_wav(seconds())
     with (
         tempfile.TemporaryDirectory(prefix="bench-voicemail-") as tmp,
         rig.smtp_sink() as (sink, smtp_port),
@@ -80,11 +92,11 @@ class Rig:
 
 
 def _measure(bench: Rig, wav: bytes) -> Figures:
-    """One warm-up of each path, then RUNS of each, alternating, each from an idle queue."""
+    """One warm-up of each path, then measured_runs() of each, alternating, each from an idle queue."""
     subscriber_id = _add_subscriber(bench.app)
     _run_pair(bench, wav, subscriber_id)  # warms imports, connections and caches
     resting_kib = rig.rss_kib(bench.worker_pid, "VmRSS")
-    pairs = [_run_pair(bench, wav, subscriber_id) for _ in range(RUNS)]
+    pairs = [_run_pair(bench, wav, subscriber_id) for _ in range(measured_runs())]
     memory = Memory(resting_kib, rig.rss_kib(bench.worker_pid, "VmHWM"))
     steps = job_steps(bench.app, bench.media, wav)
     sizes = (len(wav), len(bench.sink.raw[-1]))
@@ -139,7 +151,7 @@ def _backline_run(bench: Rig, wav: bytes, subscriber_id: int) -> Milestones:
     app, sink = bench.app, bench.sink
     call_sid, recording_sid = _add_call(app, subscriber_id), rig.new_sid("RE")
     bench.media.state.recordings[recording_sid] = Recording(wav)
-    params = rig.recording_callback(call_sid, recording_sid, SECONDS)
+    params = rig.recording_callback(call_sid, recording_sid, seconds())
     headers = rig.signed_headers(CALLBACK_PATH, params)
     expected = len(sink.accepted_at) + 1
     client = app.test_client()
