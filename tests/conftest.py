@@ -7,10 +7,7 @@ a real SMTP server (aiosmtpd) and a local stand-in for Twilio's media endpoint.
 - `media`: Twilio's recording endpoint stand-in (basic auth, optional redirects).
 - `twilio`: signs webhook requests exactly as Twilio does and registers recordings.
 - `subscriber` / `outage`: factories for the rows a call needs.
-- `relay`: a second SMTP server that counts connections, refuses or defers recipients, and
-  goes down and up; `ses`: a real SES API (moto server) whose sent messages tests read back;
-  `sns`: a real SNS API (moto server) for SMS, likewise.
-- `s3`: a real S3 API (moto server) on 127.0.0.1 with a versioned bucket, which tests can stop.
+- `s3`, `ses`, `sns`, `relay`, `private_redis`: further real servers, in tests/support/servers.py.
 """
 
 from __future__ import annotations
@@ -44,15 +41,14 @@ from app.twilio.simulator.media_server import MediaServer, MediaState
 from app.twilio.simulator.messages_api import SmsScript
 from tests.helpers import free_port, settings_env
 from tests.support.app_state import dispose_engines, empty_redis_state, empty_tables, settle
-from tests.support.aws import S3Server, SesServer, SnsServer, dummy_aws_credentials
 from tests.support.parallel import give_each_worker_its_databases
-from tests.support.redis_server import RedisServer
-from tests.support.smtp import RelaySink, SmtpSink
+from tests.support.smtp import SmtpSink
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, TwilioHelper
 
 ADMIN_EMAIL = "noc@provider.example"
 
 give_each_worker_its_databases()  # before anything reads DATABASE_URL or REDIS_URL
+pytest_plugins = ["tests.support.servers"]  # s3, ses, sns, relay, private_redis
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
 
@@ -266,63 +262,3 @@ def outage(app: Flask, smtp: SmtpSink) -> Any:
         return row
 
     return make
-
-
-@pytest.fixture(scope="session")
-def s3() -> Iterator[S3Server]:
-    """A real S3 API (moto server) with a versioned bucket; dummy AWS credentials for the session.
-
-    Tests point Backline at it with `monkeypatch.setenv("AWS_ENDPOINT_URL", s3.url)` and take it
-    down with `with s3.down(): ...` (or `stop()`, then `start()` in a `finally`).
-    """
-    with dummy_aws_credentials(S3Server.region):
-        server = S3Server()
-        server.start()
-        server.create_versioned_bucket()
-        yield server
-        server.stop()
-
-
-@pytest.fixture
-def private_redis() -> Iterator[str]:
-    """The URL of a redis-server of this test's own (no persistence): for jobs that the suite's
-    worker must not take, and for counts no other test can disturb."""
-    with RedisServer() as server:
-        yield server.url()
-
-
-@pytest.fixture
-def relay() -> Iterator[RelaySink]:
-    """A second, controllable SMTP server for this test (see RelaySink); `relay.url` is its URL."""
-    sink = RelaySink()
-    sink.up()
-    yield sink
-    sink.down()
-
-
-@pytest.fixture(scope="session")
-def ses() -> Iterator[SesServer]:
-    """A real SES API (moto server) with dummy AWS credentials for the session.
-
-    Point Backline at it with `monkeypatch.setenv("AWS_ENDPOINT_URL", ses.url)` and
-    `MAIL_FALLBACK_URL=ses://us-east-1`.
-    """
-    with dummy_aws_credentials(SesServer.region):
-        server = SesServer()
-        server.start()
-        yield server
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def sns() -> Iterator[SnsServer]:
-    """A real SNS API (moto server) with dummy AWS credentials for the session.
-
-    Point Backline at it with `monkeypatch.setenv("AWS_ENDPOINT_URL", sns.url)` and
-    `SMS_FALLBACK_URL=sns://us-east-1`; `sns.sent(message_id)` reads back what it sent.
-    """
-    with dummy_aws_credentials(SnsServer.region):
-        server = SnsServer()
-        server.start()
-        yield server
-        server.stop()

@@ -16,8 +16,8 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from tests.conftest import SesServer
 from tests.forwarding.delivery_helpers import SENDER_DOMAIN
+from tests.support.aws import SesServer
 
 Configure = Callable[..., Flask]
 

@@ -16,7 +16,6 @@ from app.models import AttemptOutcome, DeliveryAttempt, DeliveryState, utcnow
 from forwarding.attempts import LEASE, RETRY_CAP, DeliveryBusy
 from forwarding.sweeper import sweep_deliveries
 from forwarding.tasks import send_voicemail_email
-from tests.conftest import RelaySink, SesServer
 from tests.forwarding.conftest import Configure
 from tests.forwarding.delivery_helpers import (
     MP3,
@@ -26,6 +25,8 @@ from tests.forwarding.delivery_helpers import (
     stored,
 )
 from tests.helpers import mp3_attachment, wait_until
+from tests.support.aws import SesServer
+from tests.support.smtp import RelaySink
 
 DEFAULT_MAX_ATTEMPTS = DEFAULTS["BACKLINE_MAX_DELIVERY_ATTEMPTS"]
 

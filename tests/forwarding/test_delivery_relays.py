@@ -15,10 +15,12 @@ from app.models import AttemptOutcome, DeliveryState
 from forwarding.mailer import SmtpMailer
 from forwarding.ses import SesMailer
 from forwarding.tasks import alert_admins, send_voicemail_email
-from tests.conftest import ADMIN_EMAIL, RelaySink, SesServer
+from tests.conftest import ADMIN_EMAIL
 from tests.forwarding.conftest import Configure
 from tests.forwarding.delivery_helpers import SENDER_DOMAIN, attempts, new_delivery, stored
 from tests.helpers import free_port, make_certificate
+from tests.support.aws import SesServer
+from tests.support.smtp import RelaySink
 
 
 def test_a_refused_recipient_fails_the_delivery_and_alerts_the_admins_once(

@@ -19,10 +19,11 @@ import pytest
 from app.core.extensions import jobs
 from app.models import AttemptOutcome, DeliveryState
 from forwarding.tasks import ProviderRefusing, send_voicemail_email
-from tests.conftest import ADMIN_EMAIL, RelaySink
+from tests.conftest import ADMIN_EMAIL
 from tests.forwarding.conftest import Configure
 from tests.forwarding.delivery_helpers import attempts, new_delivery, stored
 from tests.helpers import wait_until
+from tests.support.smtp import RelaySink
 
 REFUSALS = 3  # BACKLINE_MAIL_PROVIDER_REFUSALS in these tests
 

@@ -22,8 +22,9 @@ from app import create_app
 from app.core.extensions import db, jobs
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState
 from forwarding.providers import PROBE_EVERY
-from tests.conftest import ADMIN_EMAIL, RelaySink, TwilioHelper
+from tests.conftest import ADMIN_EMAIL, TwilioHelper
 from tests.helpers import mp3_attachment, wait_until
+from tests.support.smtp import RelaySink
 
 NUMBERS = [f"+1415555010{n}" for n in range(4)]
 REFUSALS = 3

@@ -28,8 +28,9 @@ from forwarding.attempts import RETRY_CAP
 from forwarding.sweeper import sweep_deliveries
 from forwarding.tasks import send_voicemail_email
 from tests.app.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, log_in
-from tests.conftest import Invoke, RelaySink, TwilioHelper
+from tests.conftest import Invoke, TwilioHelper
 from tests.helpers import mp3_attachment, wait_until
+from tests.support.smtp import RelaySink
 
 OLD_HORIZON = DEFAULTS["BACKLINE_MAX_DELIVERY_ATTEMPTS"]
 

@@ -16,8 +16,9 @@ from app.core.extensions import db, storage
 from app.models import Voicemail, VoicemailStatus
 from app.security.listen_links import listen_url
 from app.twilio.simulator.audio import make_wav
-from tests.conftest import ACCOUNT_SID, PUBLIC_URL, S3Server, SmtpSink
+from tests.conftest import ACCOUNT_SID, PUBLIC_URL, SmtpSink
 from tests.helpers import mp3_attachment, mp3_duration
+from tests.support.aws import S3Server
 from voicemail.audio import wav_to_mp3
 from voicemail.storage import storage_from_url
 

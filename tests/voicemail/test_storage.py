@@ -17,8 +17,9 @@ from app.core.extensions import db
 from app.core.storage import ObjectNotFound, Storage, StorageError
 from app.models import Delivery, DeliveryState, Voicemail, VoicemailStatus
 from forwarding.tasks import send_voicemail_email
-from tests.conftest import S3Server, SmtpSink, TwilioHelper
+from tests.conftest import SmtpSink, TwilioHelper
 from tests.helpers import free_port, mp3_attachment
+from tests.support.aws import S3Server
 from voicemail.storage import LocalStorage, storage_from_url
 from voicemail.storage_s3 import S3Storage
 from voicemail.tasks import process_voicemail

@@ -4,8 +4,6 @@ revoked link; an expired one offers a fresh link by email, sent only to the subs
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +13,6 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from app.core.circuit import CircuitBreaker
-from app.core.database import build_engine
 from app.core.extensions import db, jobs
 from app.models import Outage, Subscriber, utcnow
 from app.outages.lifecycle import Scope, publish_report, resolve_outage, start_outage, update_outage
@@ -25,7 +21,7 @@ from app.security.links import STATUS_SALT, status_url, unsubscribe_url
 from app.security.tokens import create_token
 from tests.app.api.test_openapi import conforms
 from tests.conftest import PUBLIC_URL
-from tests.helpers import free_port
+from tests.support.dead_ends import database_down
 from tests.support.smtp import SmtpSink
 
 INVALID = "This link is not valid"
@@ -268,22 +264,6 @@ def test_revoking_through_the_api_stops_old_links_and_not_new_ones(
     missing = client.post("/api/v1/subscribers/999/status-links/revoke", headers=auth)
     assert missing.status_code == 404 and missing.is_json
     assert client.post(f"/api/v1/subscribers/{west.id}/status-links/revoke").status_code == 401
-
-
-@contextmanager
-def database_down(app: Flask) -> Iterator[None]:
-    """Point the app at a port that refuses connections; restore it afterwards."""
-    saved = {name: app.extensions[name] for name in ("backline.db", "backline.db.calls")}
-    db.session.remove()
-    refusing = build_engine(f"postgresql://backline@127.0.0.1:{free_port()}/backline")
-    app.extensions.update(dict.fromkeys(saved, refusing))
-    try:
-        yield
-    finally:
-        db.session.remove()
-        app.extensions.update(saved)
-        app.extensions["backline.breaker"].close()  # it would probe the dead end for good
-        app.extensions["backline.breaker"] = CircuitBreaker()
 
 
 def test_with_the_database_down_the_page_says_so_without_a_traceback(
