@@ -40,7 +40,13 @@ from app.resilience.snapshot import directory
 from app.twilio.simulator.media_server import MediaServer, MediaState
 from app.twilio.simulator.messages_api import SmsScript
 from tests.helpers import free_port, settings_env
-from tests.support.app_state import dispose_engines, empty_redis_state, empty_tables, settle
+from tests.support.app_state import (
+    dispose_engines,
+    empty_redis_state,
+    empty_tables,
+    forget_queued_jobs,
+    settle,
+)
 from tests.support.parallel import give_each_worker_its_databases
 from tests.support.smtp import SmtpSink
 from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, TwilioHelper
@@ -174,6 +180,7 @@ def app(
 ) -> Iterator[Flask]:
     app = create_app(settings)
     with app.app_context():
+        forget_queued_jobs()
         empty_tables()
         directory.invalidate()  # raw SQL bypasses the ORM events that normally do this
         empty_redis_state()

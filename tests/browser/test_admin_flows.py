@@ -16,6 +16,7 @@ from app.core.extensions import db, jobs
 from app.models import Delivery, DeliveryState, Outage, OutageState, Voicemail
 from tests.browser.conftest import ADMIN_PASSWORD, log_in
 from tests.conftest import TwilioHelper
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -159,8 +160,18 @@ def leave_voicemail(
     subscriber(number="+14155550100", name="Acme Plumbing", emails=["office@acme.example"])
     outage()
     sid = twilio.leave_voicemail("+14155550100", seconds=seconds)
-    jobs.wait_idle(30)
-    return db.session.scalars(select(Voicemail).where(Voicemail.recording_sid == sid)).one()
+    return wait_until(lambda: _emailed(sid), timeout=30)  # type: ignore[return-value]
+
+
+def _emailed(recording_sid: str) -> Voicemail | None:
+    """The voicemail once its email has been handed over, else None."""
+    db.session.rollback()
+    voicemail = db.session.scalars(
+        select(Voicemail).where(Voicemail.recording_sid == recording_sid)
+    ).one_or_none()
+    if voicemail is None or not voicemail.deliveries:
+        return None
+    return voicemail if jobs.wait_idle(1) else None
 
 
 def failed_delivery(twilio: TwilioHelper, subscriber: Any, outage: Any) -> Delivery:
@@ -170,6 +181,6 @@ def failed_delivery(twilio: TwilioHelper, subscriber: Any, outage: Any) -> Deliv
     delivery.state = DeliveryState.FAILED
     delivery.last_error = "550 5.1.1 mailbox unavailable"
     db.session.commit()
-    twilio.leave_voicemail("+14155550100", seconds=2.0, from_="+16505550188")
-    jobs.wait_idle(30)
+    newer = twilio.leave_voicemail("+14155550100", seconds=2.0, from_="+16505550188")
+    wait_until(lambda: _emailed(newer), timeout=30)
     return delivery

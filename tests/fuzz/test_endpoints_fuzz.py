@@ -19,13 +19,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
-from app import create_app
 from app.security.links import STATUS_SALT, UNSUBSCRIBE_SALT
 from forwarding.sns import MESSAGE_TYPES
 from tests.app.api.conftest import Api
 from tests.forwarding.test_ses_events import TOPIC, SnsStandIn, notification, ses_bounce
 from tests.fuzz.checks import assert_no_server_error, assert_rows_fit_their_columns
 from tests.fuzz.strategies import ANY_CHARACTER, HOSTILE_TEXT, json_values
+from tests.support.app_state import built_app
 
 SES = "/forwarding/ses-events"
 ALERTMANAGER = "/api/v1/alerts/alertmanager"
@@ -50,10 +50,10 @@ def sns_stand_in() -> Iterator[SnsStandIn]:
 @pytest.fixture
 def events(app: Flask, settings: dict[str, Any], sns_stand_in: SnsStandIn) -> Iterator[FlaskClient]:
     """A client of an app that trusts the local SNS stand-in's certificate."""
-    configured = create_app({**settings, "BACKLINE_SNS_URL_PATTERN": sns_stand_in.pattern,
-                             "BACKLINE_SES_TOPIC_ARNS": TOPIC})  # fmt: skip
-    with configured.app_context():
-        yield configured.test_client()
+    configured = built_app({**settings, "BACKLINE_SNS_URL_PATTERN": sns_stand_in.pattern,
+                            "BACKLINE_SES_TOPIC_ARNS": TOPIC})  # fmt: skip
+    with configured as made, made.app_context():
+        yield made.test_client()
 
 
 def post_sns(client: FlaskClient, body: bytes | str) -> Any:

@@ -12,7 +12,6 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from app import create_app
 from app.core.circuit import CircuitBreaker, DatabaseUnavailable
 from app.core.extensions import db
 from app.models import Call, PrimaryFailure, Voicemail
@@ -20,6 +19,7 @@ from app.resilience.pending import pending_count, replay_pending
 from app.resilience.snapshot import directory
 from tests.conftest import REDIS_URL, SmtpSink, TwilioHelper
 from tests.helpers import free_port, wait_until
+from tests.support.app_state import built_app
 from tests.support.dead_ends import database_down
 from tests.twiml import parse, said, verbs
 from voicemail.storage import LocalStorage
@@ -91,11 +91,9 @@ def test_a_fresh_process_answers_by_name_from_the_shared_snapshot(
     subscriber(number="+14155550100", name="Acme Plumbing")
     outage(caller_message="Acme cannot take calls right now.")
     twilio.post("/ivr/voice", twilio.call_params("+14155550100"))
-    other = create_app(
-        {**settings, "DATABASE_URL": f"postgresql://backline@127.0.0.1:{free_port()}/x"}
-    )
-    helper = TwilioHelper(other.test_client(), twilio.media)
-    with other.app_context():
+    unreachable = f"postgresql://backline@127.0.0.1:{free_port()}/x"
+    with built_app({**settings, "DATABASE_URL": unreachable}) as other, other.app_context():
+        helper = TwilioHelper(other.test_client(), twilio.media)
         root = parse(helper.post("/ivr/voice", helper.call_params("+14155550100")))
     assert said(root)[:2] == [
         "You have reached Acme Plumbing.",

@@ -18,12 +18,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from app import create_app
 from app.core.extensions import db, jobs
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState
 from forwarding.providers import PROBE_EVERY
 from tests.conftest import ADMIN_EMAIL, TwilioHelper
 from tests.helpers import mp3_attachment, wait_until
+from tests.support.app_state import built_app
 from tests.support.smtp import RelaySink
 
 NUMBERS = [f"+1415555010{n}" for n in range(4)]
@@ -54,9 +54,24 @@ def _leave(web: Flask, twilio: TwilioHelper, number: str) -> None:
         assert jobs.wait_idle(120)  # processed and sent before the next caller, as in life
 
 
+@pytest.fixture
+def web(settings: dict[str, Any], relay: RelaySink, second: RelaySink) -> Iterator[Flask]:
+    """The web process: jobs in-process, the relay first and `second` as the fallback."""
+    with built_app(
+        {
+            **settings,
+            "REDIS_URL": None,
+            "SMTP_URL": relay.url,
+            "MAIL_FALLBACK_URL": second.url,
+            "BACKLINE_MAIL_PROVIDER_REFUSALS": REFUSALS,
+        }
+    ) as made:
+        yield made
+
+
 def test_a_relay_refusing_everyone_hands_the_voicemails_to_the_fallback_and_back(
     app: Flask,
-    settings: dict[str, Any],
+    web: Flask,
     twilio: TwilioHelper,
     subscriber: Any,
     outage: Any,
@@ -66,15 +81,6 @@ def test_a_relay_refusing_everyone_hands_the_voicemails_to_the_fallback_and_back
     for n, number in enumerate([*NUMBERS, "+14155550199"]):
         subscriber(number=number, emails=[f"desk@firm{n}.example"])
     outage()
-    web = create_app(
-        {
-            **settings,
-            "REDIS_URL": None,
-            "SMTP_URL": relay.url,
-            "MAIL_FALLBACK_URL": second.url,
-            "BACKLINE_MAIL_PROVIDER_REFUSALS": REFUSALS,
-        }
-    )
     relay.refusing_all = True
 
     for number in NUMBERS:

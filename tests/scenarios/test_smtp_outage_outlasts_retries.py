@@ -9,6 +9,7 @@ one after another, and the sweeper is asked what is due RETRY_CAP from now: no s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
 from app.admin.accounts import set_admin
 from app.core.config import DEFAULTS
 from app.core.extensions import db
@@ -30,6 +30,7 @@ from forwarding.tasks import send_voicemail_email
 from tests.app.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, browser, log_in
 from tests.conftest import Invoke, TwilioHelper
 from tests.helpers import mp3_attachment, wait_until
+from tests.support.app_state import built_app
 from tests.support.smtp import RelaySink
 
 OLD_HORIZON = DEFAULTS["BACKLINE_MAX_DELIVERY_ATTEMPTS"]
@@ -40,10 +41,17 @@ def _delivery() -> Delivery | None:
     return db.session.scalars(select(Delivery)).one_or_none()
 
 
+@pytest.fixture
+def web(settings: dict[str, Any], relay: RelaySink) -> Iterator[Flask]:
+    """The web process, its jobs in-process, mailing through `relay`."""
+    with built_app({**settings, "REDIS_URL": None, "SMTP_URL": relay.url}) as made:
+        yield made
+
+
 def test_an_smtp_outage_past_the_old_horizon_leaves_the_voicemail_delayed_until_sent(
     app: Flask,
+    web: Flask,
     client: FlaskClient,
-    settings: dict[str, Any],
     twilio: TwilioHelper,
     subscriber: Any,
     outage: Any,
@@ -53,7 +61,6 @@ def test_an_smtp_outage_past_the_old_horizon_leaves_the_voicemail_delayed_until_
     subscriber(number="+14155550100")
     outage()
     relay.down()
-    web = create_app({**settings, "REDIS_URL": None, "SMTP_URL": relay.url})
     with web.app_context():
         TwilioHelper(web.test_client(), twilio.media).leave_voicemail("+14155550100", seconds=2)
         wait_until(lambda: (d := _delivery()) is not None and d.attempts >= 1, timeout=60)

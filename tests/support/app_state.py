@@ -9,11 +9,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app
+from rq import Queue
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.core.extensions import db, jobs, redis_client
+from app.core.jobs import QUEUES
 from app.core.periodic import HEARTBEATS_KEY
 from app.core.scheduler import RqLaunch
 from app.models import Base, Notice
@@ -94,6 +96,23 @@ def empty_redis_state() -> None:
         stale += client.scan_iter(f"{LIMITS_KEY_PREFIX}:*")  # rate limit counters
         if stale:
             client.delete(*stale)
+
+
+def forget_queued_jobs() -> None:
+    """Drop the jobs an earlier test left queued or scheduled (a retry due in 30 s, say).
+
+    Ids restart with every test, so such a job would otherwise run on the next test's rows:
+    an earlier test's voicemail email sent for this test's voicemail 1.
+    """
+    connection = current_app.extensions.get("backline.redis")
+    if connection is None:
+        return
+    for name in QUEUES:
+        queue = Queue(name, connection=connection)
+        queue.empty()
+        for registry in (queue.scheduled_job_registry, queue.deferred_job_registry):
+            for job_id in registry.get_job_ids():
+                registry.remove(job_id, delete_job=True)
 
 
 def empty_tables(attempts: int = 5) -> None:

@@ -3,7 +3,10 @@
 `make test` runs the suite on several processes (pytest-xdist). Tests empty tables, flush
 Redis keys and start `backline worker` processes, so two of them must never share a database:
 worker `gwN` takes the database named in DATABASE_URL with `_gwN` appended (created when
-missing) and the Redis database numbered N below the one in REDIS_URL.
+missing) and the Redis database numbered N below the one in REDIS_URL. Its commits do not
+wait for the disk (synchronous_commit off): a test database needs no durability, and on a busy
+CI host a commit waiting for fsync can outlast the call path's one-second bound, sending a
+test's voicemail to the pending store the suite's workers never replay.
 
 The variables are rewritten in the environment before any test module reads them, so fixtures,
 tests and the processes they start all agree. SQLite needs nothing: each worker's temporary
@@ -43,6 +46,9 @@ def own_database_url(url: str, number: int) -> str:
             ).scalar()
             if not exists:
                 connection.exec_driver_sql(f'CREATE DATABASE "{own.database}"')
+            connection.exec_driver_sql(
+                f'ALTER DATABASE "{own.database}" SET synchronous_commit TO off'
+            )
     finally:
         engine.dispose()
     return own.render_as_string(hide_password=False)

@@ -15,6 +15,8 @@ from app.api.payload import JSON_LIMIT
 from app.core.extensions import db
 from app.models import Outage, OutageEvent, Subscriber
 from tests.app.api.conftest import Api, assert_error
+from tests.helpers import free_port
+from tests.support.app_state import built_app
 
 PAST = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 
@@ -202,13 +204,10 @@ def test_bad_filters_are_400_naming_the_parameter(api: Api, path: str, phrase: s
 
 
 def test_a_database_that_cannot_be_reached_is_503_not_500(settings: dict[str, Any]) -> None:
-    from app import create_app
-    from tests.helpers import free_port
-
     down = f"postgresql://backline@127.0.0.1:{free_port()}/backline"  # nothing listens there
-    client = create_app({**settings, "DATABASE_URL": down}).test_client()
-
-    response = client.get("/api/v1/outages", headers={"Authorization": "Bearer whatever"})
+    with built_app({**settings, "DATABASE_URL": down}) as unreachable:
+        client = unreachable.test_client()
+        response = client.get("/api/v1/outages", headers={"Authorization": "Bearer whatever"})
 
     assert_error(response, 503, "database cannot be reached")
     assert response.headers["Retry-After"]

@@ -8,7 +8,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app import create_app
 from app.core.extensions import db
 from app.core.periodic import periodic_named, run_once
 from app.models import JobState, OutageState
@@ -25,6 +24,7 @@ from tests.app.outages.detector_helpers import (
     _evidence,
 )
 from tests.helpers import free_port
+from tests.support.app_state import built_app
 
 
 @pytest.mark.parametrize("down", [503, 500, "hang", "close"])
@@ -143,8 +143,8 @@ def test_counters_survive_a_new_app_instance(
     _checks(health, [503] * (OPEN_AFTER - 1))
     assert _detector_outages() == []
 
-    restarted = create_app({**settings, **_detector_settings(health.url)})
-    with restarted.app_context():
+    restarted = built_app({**settings, **_detector_settings(health.url)})
+    with restarted as process, process.app_context():
         check_primary()
         assert len(_detector_outages()) == 1
 
