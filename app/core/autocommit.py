@@ -26,7 +26,7 @@ def execute_autocommitted(engine: Engine, statement: str, values: dict[str, Any]
     except psycopg.Error as exc:
         raise _translated(engine, None, exc, statement, values) from exc
     try:
-        driver = cast(psycopg.Connection[Any], pooled.driver_connection)
+        driver = cast("psycopg.Connection[Any]", pooled.driver_connection)  # no runtime subscript
         driver.autocommit = True
         try:
             driver.execute(statement, values)

@@ -61,12 +61,28 @@ def init_limits(app: Flask, api_bp: Blueprint, admin_bp: Blueprint) -> Limiter:
         headers_enabled=False,  # Retry-After on a 429 only: no extra Redis call per request
     )
     limiter.request_filter(_never_limited)
+    app_wide = list(app.before_request_funcs.get(None, ()))
     limiter.init_app(app)
+    _check_only_in(app, app_wide, (api_bp.name, admin_bp.name))
     limiter.shared_limit(api_limit, scope="api", key_func=api_client)(api_bp)
     limiter.shared_limit(login_limit, scope="admin-login", methods=["POST"])(admin_bp)
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
     return limiter
+
+
+def _check_only_in(app: Flask, before: list[Any], blueprints: tuple[str, ...]) -> None:
+    """Run the check Flask-Limiter added for every request only before these blueprints' views,
+    ahead of their own hooks (a token or CSRF check comes after the count).
+
+    It would otherwise run, and find no limit, on each of Twilio's webhooks: measurable CPU on
+    the call path (docs/benchmarks.md), for requests that are never counted anyway.
+    """
+    hooks = app.before_request_funcs[None]
+    added = [hook for hook in hooks if hook not in before]
+    hooks[:] = before
+    for name in blueprints:
+        app.before_request_funcs.setdefault(name, [])[:0] = added
 
 
 def client_address() -> str:
