@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 import structlog
 from flask import current_app
 
 from app.core.extensions import db, jobs, mailer, storage
 from app.core.jobs import job
-from app.core.mail import Mailer, MailError, PermanentMailError
+from app.core.mail import Envelope, Mailer, MailError, PermanentMailError
 from app.models import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, Outage, Subscriber
 from app.security.listen_links import listen_url
 from forwarding.alerts import send_alert, should_alert
@@ -51,7 +53,7 @@ def send_voicemail_email(delivery_id: int) -> None:
         log.info("another job claimed this delivery first")
         return
     try:
-        answer = chosen.provider.send(message)
+        answer = chosen.provider.send(message, _envelope(delivery))
     except PermanentMailError as exc:
         finish_attempt(delivery, attempt, AttemptOutcome.PERMANENT, str(exc))
         _refused(delivery, attempt, chosen.provider)
@@ -107,6 +109,11 @@ def _alert_now(delivery: Delivery, provider: Mailer) -> None:
     except MailError as exc:
         log.warning("admin alert not sent; queued to retry", error=str(exc))
         jobs.enqueue(alert_admins, delivery.id)
+
+
+def _envelope(delivery: Delivery) -> Envelope:
+    """MAIL FROM and RCPT TO as known: the relay gets the message's bytes as written."""
+    return Envelope(parseaddr(current_app.config["MAIL_FROM"])[1], [delivery.address])
 
 
 def _context(delivery: Delivery) -> VoicemailContext:

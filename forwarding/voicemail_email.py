@@ -9,14 +9,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import format_datetime, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from app.core.mime import alternative, header, sender, with_attachment
 from app.core.phone import display, last_four
 from app.models import Delivery, Outage, Subscriber, Voicemail
 
@@ -55,22 +55,25 @@ def message_id(delivery: Delivery, mail_from: str) -> str:
     return f"<voicemail.{delivery.voicemail.recording_sid}.{delivery.id}.{unique}@{domain}>"
 
 
-def compose(delivery: Delivery, context: VoicemailContext, mail_from: str) -> EmailMessage:
-    """Build the multipart email for one delivery, the MP3 attached."""
+def compose(delivery: Delivery, context: VoicemailContext, mail_from: str) -> Message:
+    """Build the email for one delivery: text and HTML, and the MP3 attached when it fits.
+
+    Written out by app.core.mime: walking a 0.7 MB attachment through the `email` generator
+    cost more than the rest of the email job.
+    """
     facts = _facts(context)
-    message = EmailMessage()
-    message["Subject"] = f"Voicemail from {facts['caller']} ({facts['duration']})"
-    message["From"] = mail_from
-    message["To"] = Address(addr_spec=delivery.address)
+    text = _templates.get_template("voicemail.txt").render(facts)
+    html = _templates.get_template("voicemail.html").render(facts)
+    if facts["attached"]:
+        message = with_attachment(text, html, context.mp3, "audio/mpeg", _filename(context, facts))
+    else:
+        message = alternative(text, html)
+    message["Subject"] = header(f"Voicemail from {facts['caller']} ({facts['duration']})")
+    message["From"] = sender(mail_from)
+    message["To"] = header(delivery.address)
     message["Date"] = format_datetime(context.voicemail.recorded_at)
     message["Message-ID"] = message_id(delivery, mail_from)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(_templates.get_template("voicemail.txt").render(facts))
-    message.add_alternative(_templates.get_template("voicemail.html").render(facts), subtype="html")
-    if facts["attached"]:
-        message.add_attachment(
-            context.mp3, maintype="audio", subtype="mpeg", filename=_filename(context, facts)
-        )
     return message
 
 

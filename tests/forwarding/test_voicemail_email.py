@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +47,8 @@ def _email(
         30,
         limit,
     )
-    return compose(delivery, context, "Backline <voicemail@provider.example>")
+    written = compose(delivery, context, "Backline <voicemail@provider.example>")
+    return email.message_from_bytes(written.as_bytes(), policy=email.policy.default)  # as received
 
 
 def _text(message: Any) -> str:
@@ -88,7 +91,10 @@ def test_the_transcript_and_the_outage_note_in_the_subscribers_language() -> Non
 
 def test_the_mp3_is_attached_below_the_cap_and_linked_only_above_it() -> None:
     small = _email(limit=len(MP3))
-    assert [p.get_content_type() for p in small.iter_attachments()] == ["audio/mpeg"]
+    [attached] = small.iter_attachments()
+    assert attached.get_content_type() == "audio/mpeg"
+    assert attached.get_content() == MP3  # the very bytes, through base64 and back
+    assert attached.get_filename() == "voicemail-20261122-190500-0142-7.mp3"
     large = _email(limit=len(MP3) - 1)
     assert list(large.iter_attachments()) == []
     assert "too large to attach" in _text(large)

@@ -14,9 +14,10 @@ from email.message import Message
 from flask import current_app
 
 from app.core.extensions import db
+from app.core.mime import alternative, header, sender
 from app.models import Notice, NoticeMessage
 from app.outages.notices.facts import BatchFacts, load_facts
-from app.outages.notices.mime import alternative, header, identify, sender
+from app.outages.notices.mime import identify
 from app.outages.notices.render import EmailRenderer, render, subject
 from app.outages.notices.values import values_for
 

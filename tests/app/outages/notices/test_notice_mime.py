@@ -14,7 +14,7 @@ from email.mime.nonmultipart import MIMENonMultipart
 
 import pytest
 
-from app.outages.notices.mime import POLICY, alternative, header, sender
+from app.core.mime import POLICY, alternative, header, sender
 
 AWKWARD = (
     "Wir bitten um Entschuldigung: Ihre Leitung ist gestört. Coût estimé = 0 €.\n"
