@@ -10,6 +10,7 @@ only what is not done yet: every voicemail and notice still goes out, once.
 from __future__ import annotations
 
 import contextlib
+import gc
 import signal
 import threading
 import time
@@ -80,6 +81,8 @@ def run_worker(
     periodic jobs.
     """
     forked_children_die_with_their_parent()  # rq's scheduler must not outlive a killed worker
+    gc.collect()
+    gc.freeze()  # the app and its modules live as long as the worker: no collection walks them
     _wait_for_redis(url)
     if schedule:
         PeriodicScheduler(app, exclusive=True).start()

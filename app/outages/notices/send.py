@@ -118,8 +118,12 @@ def _close(message: NoticeMessage, state: MessageState, reason: str) -> None:
 def claim(
     session: Session, notice_id: int, channel: Channel, first_id: int, last_id: int
 ) -> Sequence[NoticeMessage]:
-    """Mark the range's pending messages `sending` for this job and return them."""
-    ids = session.scalars(
+    """Mark the range's pending messages `sending` for this job and return them, in id order.
+
+    One statement claims the rows and returns them whole (UPDATE … RETURNING), so a batch
+    costs no second query to load what it claimed.
+    """
+    claimed = session.scalars(
         update(NoticeMessage)
         .where(
             NoticeMessage.notice_id == notice_id,
@@ -132,14 +136,11 @@ def claim(
             attempts=NoticeMessage.attempts + 1,
             claimed_at=utcnow(),
         )
-        .returning(NoticeMessage.id)
-        .execution_options(synchronize_session=False)
+        .returning(NoticeMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)
     ).all()
     session.commit()
-    if not ids:
-        return []
-    query = select(NoticeMessage).where(NoticeMessage.id.in_(ids)).order_by(NoticeMessage.id)
-    return session.scalars(query.execution_options(populate_existing=True)).all()
+    return sorted(claimed, key=lambda message: message.id)
 
 
 def opted_out(session: Session, channel: Channel, addresses: Sequence[str]) -> set[str]:
