@@ -8,6 +8,7 @@ them can delay the detector or `replay-pending`.
 
 from __future__ import annotations
 
+from app.admin.throttle import forget_lapsed
 from app.core.periodic import QUICK, SLOW, Periodic
 from app.outages.detector import check_primary
 from app.outages.notices.policy import release_overdue
@@ -33,4 +34,5 @@ PERIODIC_JOBS = (
     Periodic("sweep-notices", 60, sweep_notices, QUICK),
     Periodic("import-sns-opt-outs", 3600, import_sns_opt_outs, SLOW),
     Periodic("purge-voicemails", 600, purge_voicemails_periodically, SLOW),
+    Periodic("forget-lapsed-logins", 3600, forget_lapsed, QUICK),
 )

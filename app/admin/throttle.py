@@ -11,8 +11,9 @@ Guesses spread over many addresses are caught by a ceiling per account: once an 
 drawn ACCOUNT_CEILING failures from all addresses together, every address that fails on it
 waits MAX_DELAY_S after each failure. A clean address still goes straight in.
 
-Counts lapse FORGET_AFTER after their last failure; `backline admin unlock` clears an account's
-counts from every address. Rate limiting whole addresses is Flask-Limiter's job (app.limits).
+Counts lapse FORGET_AFTER after their last failure, and the periodic job `forget-lapsed-logins`
+deletes them then (guesses from a million addresses leave no million rows behind); `backline
+admin unlock` clears an account's counts from every address. Rate limiting whole addresses is Flask-Limiter's job (app.limits).
 """
 
 from __future__ import annotations
@@ -102,6 +103,15 @@ def clear_account(email: str) -> int:
         LoginThrottle.key == key, LoginThrottle.key.startswith(key + "|", autoescape=True)
     )
     result = db.session.execute(delete(LoginThrottle).where(account_rows))
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_lapsed(now: datetime | None = None) -> int:
+    """Delete the counts whose last failure is FORGET_AFTER old (they count for nothing now);
+    return how many there were."""
+    cutoff = (now or utcnow()) - FORGET_AFTER
+    result = db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < cutoff))
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

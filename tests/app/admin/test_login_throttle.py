@@ -25,6 +25,7 @@ from app import create_app
 from app.admin import throttle
 from app.admin.accounts import set_admin
 from app.core.extensions import db
+from app.core.periodic import periodic_named, run_once
 from app.models import LoginThrottle
 from tests.app.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, CSRF_INPUT
 from tests.conftest import Invoke
@@ -164,3 +165,23 @@ def test_an_address_or_account_no_column_holds_still_gets_an_answer(
     failed_before(address, times=10, email=email)
     assert log_in_from(address, email=email).status_code == 429
     assert log_in_from("198.51.100.20").status_code == 302
+
+
+def test_lapsed_counts_are_deleted_and_live_ones_kept(app: Flask) -> None:
+    now = throttle.utcnow()
+    lapsed = now - throttle.FORGET_AFTER - timedelta(seconds=1)
+    live = now - throttle.FORGET_AFTER + timedelta(minutes=5)
+    db.session.add_all(
+        [
+            LoginThrottle(
+                key="account:a@x.example|ip:203.0.113.7", failures=9, last_failure_at=lapsed
+            ),
+            LoginThrottle(key="account:a@x.example", failures=9, last_failure_at=live),
+        ]
+    )
+    db.session.commit()
+
+    assert run_once(periodic_named("forget-lapsed-logins"))  # as the scheduler runs it
+
+    assert db.session.scalars(select(LoginThrottle.key)).all() == ["account:a@x.example"]
+    assert throttle.forget_lapsed() == 0  # nothing left to forget
