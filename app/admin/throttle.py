@@ -11,9 +11,10 @@ Guesses spread over many addresses are caught by a ceiling per account: once an 
 drawn ACCOUNT_CEILING failures from all addresses together, every address that fails on it
 waits MAX_DELAY_S after each failure. A clean address still goes straight in.
 
-Counts lapse FORGET_AFTER after their last failure, and the periodic job `forget-lapsed-logins`
-deletes them then (guesses from a million addresses leave no million rows behind); `backline
-admin unlock` clears an account's counts from every address. Rate limiting whole addresses is Flask-Limiter's job (app.limits).
+Counts lapse FORGET_AFTER after their last failure, and the periodic job
+`forget-lapsed-logins` deletes them then (guesses from a million addresses leave no million rows
+behind); `backline admin unlock` clears an account's counts from every address. Rate limiting
+whole addresses is Flask-Limiter's job (app.limits).
 """
 
 from __future__ import annotations

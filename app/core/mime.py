@@ -73,9 +73,7 @@ class RenderedEmail(Message):
 def alternative(text: str, html: str) -> RenderedEmail:
     """A multipart/alternative email of a plain-text and an HTML body."""
     boundary = _boundary()
-    return RenderedEmail(
-        _multipart(boundary, [_text_part(text, "plain"), _text_part(html, "html")]), boundary
-    )
+    return RenderedEmail(_bodies(boundary, text, html), boundary)
 
 
 def with_attachment(
@@ -86,9 +84,9 @@ def with_attachment(
     `filename` must be ASCII without quotes (Backline names its files itself).
     """
     inner, outer = _boundary(), _boundary()
-    bodies = _multipart(inner, [_text_part(text, "plain"), _text_part(html, "html")])
     parts = [
-        f'Content-Type: multipart/alternative; boundary="{inner}"\nMIME-Version: 1.0\n\n{bodies}',
+        f'Content-Type: multipart/alternative; boundary="{inner}"\nMIME-Version: 1.0\n\n'
+        + _bodies(inner, text, html),
         _attachment_part(data, content_type, filename),
     ]
     return RenderedEmail(_multipart(outer, parts), outer, subtype="mixed")
@@ -108,6 +106,11 @@ def sender(mail_from: str) -> str:
 def _boundary() -> str:
     # "=_" never occurs in quoted-printable ("=" is written "=3D") nor in base64.
     return f"=_backline_{secrets.token_hex(8)}"
+
+
+def _bodies(boundary: str, text: str, html: str) -> str:
+    """The plain-text and HTML parts of a multipart/alternative body."""
+    return _multipart(boundary, [_text_part(text, "plain"), _text_part(html, "html")])
 
 
 def _multipart(boundary: str, parts: list[str]) -> str:

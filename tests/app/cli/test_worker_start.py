@@ -30,11 +30,7 @@ def test_a_worker_started_before_redis_waits_then_serves(
 ) -> None:
     server = require_program("redis-server")
     port = free_port()
-    env = {
-        **settings_env(settings),
-        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",  # not the suite's database
-    }
+    env = _own_env(settings, f"redis://127.0.0.1:{port}/0", tmp_path)
     log = tmp_path / "worker.log"
     with log.open("ab") as output:
         command = [sys.executable, "-m", "app.cli", "worker"]
@@ -62,11 +58,7 @@ def test_a_worker_killed_outright_leaves_no_rq_scheduler_running(
 ) -> None:
     log = tmp_path / "worker.log"
     with RedisServer() as server:
-        env = {
-            **settings_env(settings),
-            "REDIS_URL": server.url(),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",  # not the suite's database
-        }
+        env = _own_env(settings, server.url(), tmp_path)
         worker = start_worker(env, log)
         try:
             scheduler = wait_until(lambda: children_of(worker.pid), timeout=60)  # rq's, forked
@@ -86,11 +78,7 @@ def test_only_a_worker_without_no_periodic_queues_the_periodic_jobs(
 ) -> None:
     log = tmp_path / "worker.log"
     with RedisServer() as server:
-        env = {
-            **settings_env(settings),
-            "REDIS_URL": server.url(),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",  # not the suite's database
-        }
+        env = _own_env(settings, server.url(), tmp_path)
         command = [sys.executable, "-m", "app.cli", "worker", *options, "voicemail"]
         with log.open("ab") as output:
             worker = start(command, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -104,3 +92,12 @@ def test_only_a_worker_without_no_periodic_queues_the_periodic_jobs(
             assert bool(client.exists("backline:scheduler")) is schedules
         finally:
             stop(worker)
+
+
+def _own_env(settings: dict[str, Any], redis_url: str, tmp_path: Path) -> dict[str, str]:
+    """A worker's environment on this Redis and a database of the test's own, not the suite's."""
+    return {
+        **settings_env(settings),
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.db'}",
+    }
