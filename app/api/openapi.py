@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from app.api import bp, idempotency
+from app.api.openapi_alert_schemas import ALERT_SCHEMAS
 from app.api.openapi_schemas import SCHEMAS, WHEN, error_responses, ref
 from app.api.payload import PER_PAGE_DEFAULT, PER_PAGE_MAX
 from app.core.urls import public_url
@@ -213,7 +214,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "paths": PATHS,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **ALERT_SCHEMAS},
             "responses": error_responses(),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },

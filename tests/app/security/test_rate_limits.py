@@ -3,16 +3,14 @@
 Each test builds its own app with small limits on the suite's database (and on the suite's
 Redis when REDIS_URL is set). Failure modes named here: a flood past the limit gets 429 with a
 sentence and Retry-After; a new invented API token on each request is counted against the
-client's address, while a real token from there still passes; signed Twilio webhooks, the
-Alertmanager receiver, /healthz, /readyz and /metrics are never limited, however many requests
-come; Redis down lets requests through at once and counts in the process instead; a forged
-X-Forwarded-For moves nobody to another count unless a proxy is trusted.
+client's address, while a real token from there still passes (with Redis down too); the
+Alertmanager receiver is never limited; a forged X-Forwarded-For moves nobody to another count
+unless a proxy is trusted. What is never refused (webhooks, probes, anything while Redis is
+down) is in test_rate_limits_availability.py.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,42 +22,11 @@ from app import create_app
 from app.admin.accounts import set_admin
 from app.core.config import ConfigError
 from app.core.extensions import db
-from app.security.limits import REDIS_KEY_PREFIX
-from app.security.tokens import create_token
 from tests.app.admin.conftest import ADMIN_LOGIN, ADMIN_PASSWORD, log_in
-from tests.conftest import REDIS_URL
+from tests.app.security.conftest import MakeApp, bearer, failed_login, token
 from tests.helpers import free_port
-from tests.support.app_state import dispose_engines
-from tests.support.twilio import TwilioHelper
 
 LOGIN_LIMITED = "Too many login attempts from your address"
-
-MakeApp = Callable[..., Flask]
-
-
-@pytest.fixture
-def limited_app(settings: dict[str, Any], app: Flask) -> Iterator[MakeApp]:
-    """Factory: an app from the suite's settings plus `overrides` (the suite's tables emptied)."""
-    made: list[Flask] = []
-
-    def make(**overrides: Any) -> Flask:
-        built = create_app({**settings, **overrides})
-        made.append(built)
-        return built
-
-    yield make
-    for built in made:
-        dispose_engines(built)
-
-
-def token() -> str:
-    _row, secret = create_token(db.session(), f"script-{time.monotonic_ns()}")
-    db.session.commit()
-    return secret
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def retry_after(response: TestResponse) -> int:
@@ -71,11 +38,6 @@ def client_at(app: Flask, address: str) -> FlaskClient:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
-
-
-def failed_login(client: FlaskClient) -> TestResponse:
-    """A login POST as a flood sends it: no form token, no password that works."""
-    return client.post("/admin/login", data={"email": "x@example.com", "password": "guess"})
 
 
 # API -------------------------------------------------------------------------------------------
@@ -235,72 +197,6 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_count(
 
     assert [from_client("198.51.100.1") for _ in range(3)] == [400, 400, 429]
     assert from_client("198.51.100.2") == 400
-
-
-# Never limited ------------------------------------------------------------------------------------
-
-
-def test_signed_twilio_webhooks_are_never_limited_even_under_a_flood(
-    limited_app: MakeApp, subscriber: Any, outage: Any, media: Any
-) -> None:
-    subscriber(number="+14155550100")
-    outage()
-    tight = limited_app(BACKLINE_RATE_LIMIT_API="1/minute", BACKLINE_RATE_LIMIT_LOGIN="1/minute")
-    twilio = TwilioHelper(tight.test_client(), media)
-    for _ in range(40):
-        call = TwilioHelper.call_params("+14155550100")
-        assert twilio.post("/ivr/voice", call).status_code == 200
-        assert twilio.post("/ivr/fallback", {**call, "ErrorCode": "11200"}).status_code == 200
-        ended = {**call, "CallStatus": "completed", "CallDuration": "4"}
-        assert twilio.post("/ivr/call-status", ended).status_code in (200, 204)
-
-
-def test_health_readiness_and_metrics_are_never_limited(limited_app: MakeApp) -> None:
-    client = limited_app(BACKLINE_RATE_LIMIT_API="1/minute").test_client()
-    for _ in range(30):
-        assert client.get("/healthz").status_code == 200
-        assert client.get("/readyz").status_code != 429
-        assert client.get("/metrics", headers=bearer("not-a-token")).status_code != 429
-
-
-# Redis ------------------------------------------------------------------------------------------
-
-
-def test_with_redis_down_requests_pass_at_once(limited_app: MakeApp) -> None:
-    down = limited_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/7")  # nothing listens there
-    client = down.test_client()
-    headers = bearer(token())
-    started = time.monotonic()
-    for _ in range(25):  # within the default limits
-        assert client.get("/api/v1/outages", headers=headers).status_code == 200
-        assert failed_login(client).status_code == 400  # refused for its missing token, not 429
-    assert time.monotonic() - started < 5  # no connect timeout paid per request
-
-
-def test_with_redis_down_each_process_still_counts_for_itself(limited_app: MakeApp) -> None:
-    down = limited_app(
-        REDIS_URL=f"redis://127.0.0.1:{free_port()}/7", BACKLINE_RATE_LIMIT_API="3/minute"
-    )
-    client = down.test_client()
-    headers = bearer(token())
-    statuses = [client.get("/api/v1/outages", headers=headers).status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
-
-
-@pytest.mark.skipif(not REDIS_URL, reason="shared counters live in Redis; set REDIS_URL")
-def test_with_redis_every_process_shares_one_count(limited_app: MakeApp) -> None:
-    from app.core.extensions import redis_client
-
-    first = limited_app(BACKLINE_RATE_LIMIT_API="4/minute").test_client()
-    second = limited_app(BACKLINE_RATE_LIMIT_API="4/minute").test_client()
-    headers = bearer(token())
-    for client in (first, second, first, second):
-        assert client.get("/api/v1/outages", headers=headers).status_code == 200
-    assert second.get("/api/v1/outages", headers=headers).status_code == 429
-    assert first.get("/api/v1/outages", headers=headers).status_code == 429
-    client = redis_client()
-    assert client is not None
-    assert list(client.scan_iter(f"{REDIS_KEY_PREFIX}:*"))
 
 
 # Settings -----------------------------------------------------------------------------------------
