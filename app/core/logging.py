@@ -5,7 +5,9 @@ backline.log`, a process manager's journal) they are plain text, tracebacks incl
 
 Request and job code binds `call_sid` / `recording_sid` with structlog's contextvars, so every
 line carries them. Two processors stand guard: secrets are dropped by key name, and anything
-that looks like a full phone number is cut to its last four digits.
+that looks like a full phone number is cut to its last four digits (a traceback included, in
+JSON). Backline's own lines are rendered by structlog and written straight to standard error;
+libraries' lines go through the standard library's logging to the same renderer.
 """
 
 from __future__ import annotations
@@ -62,27 +64,58 @@ def _renderer(json_output: bool, stream: TextIO) -> Any:
     )
 
 
+class _StderrLines:
+    """Where structlog's own lines go: written whole to the process's standard error.
+
+    Backline's lines skip the standard library's logging (a LogRecord, the handler chain and a
+    second pass through the processors cost more than rendering the line: a third of the
+    `/ivr/voice` webhook's own CPU went there). They share the stdlib handler's lock, so a line
+    from a library never interleaves with one of Backline's. `sys.stderr` is looked up at each
+    write, as `print` does, so a redirected stream (a test's capture) gets the lines.
+    """
+
+    def __init__(self, handler: logging.Handler) -> None:
+        self._handler = handler
+
+    def msg(self, line: str) -> None:
+        stream = sys.stderr
+        self._handler.acquire()
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        finally:
+            self._handler.release()
+
+    debug = info = warning = warn = error = err = critical = exception = fatal = log = msg
+
+
 def configure_logging(json_output: bool, level: int = logging.INFO) -> None:
-    """Set up structlog and route the standard library's logging through the same renderer."""
+    """Set up structlog, and route the standard library's logging through the same renderer."""
     renderer = _renderer(json_output, sys.stderr)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redact_processor,
     ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
+    # JSON carries a traceback as a string (redacted like any value); the console prints it.
+    tracebacks = [structlog.processors.format_exc_info] if json_output else []
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[*shared, _redact_processor],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *tracebacks,
+                renderer,
+            ],
         )
+    )
+    lines = _StderrLines(handler)
+    structlog.configure(
+        processors=[*shared, *tracebacks, _redact_processor, renderer],
+        logger_factory=lambda *_names: lines,
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=False,
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -41,6 +41,8 @@ REDIS_KEY_PREFIX = "backline:limits"
 REDIS_TIMEOUT_S = 0.25  # a healthy Redis answers within a millisecond
 UNLIMITED_API_ENDPOINTS = frozenset({"api.alertmanager_webhook"})  # an alert must always land
 LOGIN_ENDPOINT = "admin.login"
+# Where Flask keeps request hooks; Flask-Limiter adds one to each, for every request.
+LIMITER_HOOKS = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs")
 
 
 def init_limits(app: Flask, api_bp: Blueprint, admin_bp: Blueprint) -> Limiter:
@@ -61,9 +63,9 @@ def init_limits(app: Flask, api_bp: Blueprint, admin_bp: Blueprint) -> Limiter:
         headers_enabled=False,  # Retry-After on a 429 only: no extra Redis call per request
     )
     limiter.request_filter(_never_limited)
-    app_wide = list(app.before_request_funcs.get(None, ()))
+    app_wide = {hooks: list(getattr(app, hooks).get(None, ())) for hooks in LIMITER_HOOKS}
     limiter.init_app(app)
-    _check_only_in(app, app_wide, (api_bp.name, admin_bp.name))
+    _only_in(app, app_wide, (api_bp.name, admin_bp.name))
     limiter.shared_limit(api_limit, scope="api", key_func=api_client)(api_bp)
     limiter.shared_limit(login_limit, scope="admin-login", methods=["POST"])(admin_bp)
     app.extensions[EXTENSION] = limiter
@@ -71,18 +73,21 @@ def init_limits(app: Flask, api_bp: Blueprint, admin_bp: Blueprint) -> Limiter:
     return limiter
 
 
-def _check_only_in(app: Flask, before: list[Any], blueprints: tuple[str, ...]) -> None:
-    """Run the check Flask-Limiter added for every request only before these blueprints' views,
+def _only_in(app: Flask, before: dict[str, list[Any]], blueprints: tuple[str, ...]) -> None:
+    """Run the hooks Flask-Limiter added for every request (the check before the view, the
+    headers after it, the cleanup at teardown) only for these blueprints' requests; the check
     ahead of their own hooks (a token or CSRF check comes after the count).
 
-    It would otherwise run, and find no limit, on each of Twilio's webhooks: measurable CPU on
+    They would otherwise run, and find no limit, on each of Twilio's webhooks: measurable CPU on
     the call path (docs/benchmarks.md), for requests that are never counted anyway.
     """
-    hooks = app.before_request_funcs[None]
-    added = [hook for hook in hooks if hook not in before]
-    hooks[:] = before
-    for name in blueprints:
-        app.before_request_funcs.setdefault(name, [])[:0] = added
+    for hooks in LIMITER_HOOKS:
+        registered = getattr(app, hooks)
+        added = [hook for hook in registered.get(None, []) if hook not in before[hooks]]
+        registered[None] = before[hooks]
+        for name in blueprints:
+            own = registered.setdefault(name, [])
+            own[:] = added + own if hooks == "before_request_funcs" else own + added
 
 
 def client_address() -> str:

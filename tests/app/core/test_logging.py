@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from app.core.extensions import jobs
-from app.core.logging import redact
+from app.core.logging import configure_logging, redact
 from tests.conftest import AUTH_TOKEN, SmtpSink
 
 
@@ -19,9 +21,8 @@ def test_a_full_call_logs_sids_but_no_full_number_or_secret(
     subscriber: Any,
     outage: Any,
     smtp: SmtpSink,
-    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    caplog.set_level(logging.INFO)
     subscriber(number="+14155550100", emails=["office@acme.example"])
     outage()
     recording = twilio.leave_voicemail("+14155550100", seconds=1, from_="+12125550142")
@@ -30,7 +31,7 @@ def test_a_full_call_logs_sids_but_no_full_number_or_secret(
     worker_log = (
         Path(settings["BACKLINE_INSTANCE_PATH"]) / "worker.log"
     )  # when a real worker ran the jobs
-    logs = caplog.text + (worker_log.read_text() if worker_log.exists() else "")
+    logs = capsys.readouterr().err + (worker_log.read_text() if worker_log.exists() else "")
 
     assert recording in logs
     assert "call answered" in logs and "voicemail stored" in logs
@@ -50,3 +51,37 @@ def test_a_full_call_logs_sids_but_no_full_number_or_secret(
 )
 def test_redact_cuts_numbers_to_four_digits(value: str, expected: str) -> None:
     assert redact(value) == expected
+
+
+def test_json_lines_carry_a_redacted_traceback_and_library_lines_alike(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging(json_output=True)
+    log = structlog.get_logger("test")
+    try:
+        raise ValueError("no route to +14155550100")
+    except ValueError:
+        log.error("call failed", exc_info=True, caller="+12125550142")
+    log.debug("not shown at INFO")
+    logging.getLogger("some.library").warning("library says %s", "+14155550100")
+
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+
+    assert [line["event"] for line in lines] == ["call failed", "library says …0100"]
+    failed = lines[0]
+    assert failed["level"] == "error" and failed["caller"] == "…0142"
+    assert "ValueError: no route to …0100" in failed["exception"]
+    assert "4155550100" not in json.dumps(lines)
+
+
+def test_readable_lines_print_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(json_output=False)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        structlog.get_logger("test").exception("it failed")
+
+    written = capsys.readouterr().err
+
+    assert "[error    ] it failed" in written
+    assert "Traceback (most recent call last)" in written and "ValueError: boom" in written
