@@ -11,9 +11,11 @@ import time
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.core.mail import Envelope, Mailer, MailError, PermanentMailError
+from forwarding.smtp_pipeline import can_pipeline, send_pipelined
 
 
 class MaildirMailer:
@@ -43,7 +45,8 @@ class _Connection:
 class SmtpMailer:
     """Sends through an SMTP relay: `smtp://user:pass@host:port?starttls=true` or `smtps://`.
 
-    Each thread keeps one connection open and reuses it for the next message. A connection idle
+    Each thread keeps one connection open and reuses it for the next message, its commands
+    pipelined where the relay offers it (forwarding/smtp_pipeline.py). A connection idle
     for a moment is checked with NOOP first; one idle past IDLE_LIMIT_S, or used for
     MAX_MESSAGES_PER_CONNECTION messages, is replaced (relays time out idle clients and some
     cap the messages per connection).
@@ -75,7 +78,7 @@ class SmtpMailer:
                 refused = connection.client.send_message(message)
             else:
                 data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-                refused = connection.client.sendmail(envelope.sender, envelope.recipients, data)
+                refused = _send_bytes(connection.client, envelope, data)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = {code for code, _ in exc.recipients.values()}
             error = PermanentMailError if all(c >= 500 for c in codes) else MailError
@@ -139,6 +142,13 @@ class SmtpMailer:
             client.close()
             raise
         return client
+
+
+def _send_bytes(client: smtplib.SMTP, envelope: Envelope, data: bytes) -> dict[str, Any]:
+    """One message over the open session: pipelined where the relay offers it."""
+    if can_pipeline(client, envelope.sender, envelope.recipients):
+        return send_pipelined(client, envelope.sender, envelope.recipients, data)
+    return client.sendmail(envelope.sender, envelope.recipients, data)
 
 
 def _answers(refused: dict[str, tuple[int, bytes]]) -> str:

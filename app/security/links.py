@@ -18,9 +18,11 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData, Serializer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 
 from app.core.urls import public_url
 from app.models import MAX_ID, utcnow
@@ -28,6 +30,7 @@ from app.models import MAX_ID, utcnow
 STATUS_SALT = "status-page"
 UNSUBSCRIBE_SALT = "unsubscribe"
 MAX_SUBSCRIBERS_PER_LINK = 200  # beyond this the link names the first ones only
+COMPRESS_FROM = 128  # bytes of JSON: shorter payloads are never worth compressing
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_MICROS = (datetime(9999, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
@@ -97,7 +100,24 @@ def _unsubscribe_serializer() -> URLSafeSerializer:
     return _serializer(current_app.config["BACKLINE_SECRET_KEY"], UNSUBSCRIBE_SALT)
 
 
+class _LinkSerializer(URLSafeSerializer):
+    """itsdangerous' URL-safe serializer, without the compression attempt on short payloads.
+
+    It tries zlib on every payload and keeps the result when that is shorter. A link's payload
+    is a few dozen bytes, which deflate never shortens, and the attempt cost half of signing
+    it: a notice signs two links per message. Payloads of COMPRESS_FROM bytes or more (a status
+    link naming many subscribers) are still compressed when that helps; either kind of token
+    loads the same, so links issued before stay valid.
+    """
+
+    def dump_payload(self, obj: Any) -> bytes:
+        json = Serializer.dump_payload(self, obj)
+        if len(json) < COMPRESS_FROM:
+            return base64_encode(json)
+        return super().dump_payload(obj)
+
+
 @functools.lru_cache(maxsize=8)
 def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
     """One serializer per key and salt: a notice batch signs two links per message."""
-    return URLSafeSerializer(secret_key, salt=salt)
+    return _LinkSerializer(secret_key, salt=salt)

@@ -13,12 +13,26 @@ from tests.helpers import free_port, parse_email, wait_until
 
 
 class SmtpSink:
-    """An aiosmtpd handler keeping every message it accepts."""
+    """An aiosmtpd handler keeping every message it accepts.
+
+    It offers PIPELINING, as the relays Backline sends through do (aiosmtpd reads pipelined
+    commands one line after another, but does not say so by itself); a test that wants a relay
+    without it sets `pipelining = False`.
+    """
 
     def __init__(self) -> None:
         self.raw: list[bytes] = []
         self.recipients: list[list[str]] = []
         self.lock = threading.Lock()
+        self.pipelining = True
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
@@ -47,7 +61,8 @@ class SmtpSink:
 class RelaySink(SmtpSink):
     """A second SMTP server that tests control: it counts connections, refuses chosen recipients
     with 550 (`refused`), refuses everyone as a relay that denies relaying (`refusing_all`),
-    defers everyone with 451, and goes `down()` and back `up()` on the same port.
+    defers everyone with 451, refuses the sender (`refusing_sender`) or a message once sent
+    (`refusing_content`), and goes `down()` and back `up()` on the same port.
 
     Optionally implicit TLS (`ssl_context`), STARTTLS (`tls_context`) and a required login.
     """
@@ -63,6 +78,8 @@ class RelaySink(SmtpSink):
         self.refused: set[str] = set()
         self.refusing_all = False
         self.deferring = False
+        self.refusing_sender = False  # 553 to MAIL FROM
+        self.refusing_content = False  # 554 once the message has been sent
         self.logins: list[str] = []
         self._ssl_context, self._tls_context, self._login = ssl_context, tls_context, login
         self._clients: list[Any] = []  # one aiosmtpd SMTP object per connection that said hello
@@ -109,8 +126,7 @@ class RelaySink(SmtpSink):
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
     ) -> list[str]:
         self._note(server)
-        session.host_name = hostname
-        return responses
+        return await super().handle_EHLO(server, session, envelope, hostname, responses)
 
     async def handle_HELO(self, server: Any, session: Any, envelope: Any, hostname: str) -> str:
         self._note(server)
@@ -128,6 +144,19 @@ class RelaySink(SmtpSink):
             return "451 4.3.0 Temporary local problem, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.refusing_sender:
+            return f"553 5.7.1 <{address}>: Sender address rejected: not owned by you"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refusing_content:
+            return "554 5.7.1 Message rejected: content policy"
+        return await super().handle_DATA(server, session, envelope)
 
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any

@@ -8,6 +8,7 @@ so a resend keeps it), and a List-Id (RFC 2919) that mail filters can key on.
 from __future__ import annotations
 
 import functools
+import time
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import format_datetime, parseaddr
@@ -24,9 +25,15 @@ def identify(
     """
     domain = _domain(mail_from)
     unique = random_id or made.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
-    email["Date"] = format_datetime(datetime.now(UTC))
+    email["Date"] = _date(int(time.time()))
     email["Message-ID"] = f"<notice.{ids[0]}.{ids[1]}.{unique}@{domain}>"
     email["List-Id"] = f"Outage notices <outage-notices.{domain}>"
+
+
+@functools.lru_cache(maxsize=2)
+def _date(second: int) -> str:
+    """The Date header for this whole second: a batch's messages share it, formatted once."""
+    return format_datetime(datetime.fromtimestamp(second, UTC))
 
 
 @functools.cache

@@ -14,9 +14,10 @@ BACKLINE_MAIL_FALLBACK_AFTER failed attempts MAIL_FALLBACK_URL carries the messa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import Message
 from email.utils import parseaddr
+from typing import Any
 
 import structlog
 from flask import current_app
@@ -68,40 +69,37 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
     subscriber_ids = {i for m in messages for i in m.subscriber_ids}
     facts = load_facts(session, notice, subscriber_ids)
     renderer = EmailRenderer(notice, facts)
-    retry = False
     sender = parseaddr(current_app.config["MAIL_FROM"])[1]
+    outcomes = []
     for message in messages:
         if message.address in unsubscribed:
-            _close(message, MessageState.REFUSED, "unsubscribed from notices")
-            continue
-        if not facts.audience(notice.kind, message.subscriber_ids):
-            _close(message, MessageState.WITHDRAWN, NOTHING_TRUE)
-            continue
-        envelope = Envelope(sender, [message.address])
-        retry |= not _send(message, compose_email(notice, message, facts, renderer), envelope)
+            outcomes.append(_closed(message, MessageState.REFUSED, "unsubscribed from notices"))
+        elif not facts.audience(notice.kind, message.subscriber_ids):
+            outcomes.append(_closed(message, MessageState.WITHDRAWN, NOTHING_TRUE))
+        else:
+            email = compose_email(notice, message, facts, renderer)
+            outcomes.append(_send(message, email, Envelope(sender, [message.address])))
+    record_outcomes(session, messages, outcomes)
     session.commit()
     finish_if_done(session, notice)
-    if retry:
+    if any(outcome["state"] == MessageState.PENDING for outcome in outcomes):
         raise NoticeRetry(f"some emails of notice {notice_id} failed; retrying")
 
 
-def _send(message: NoticeMessage, email: Message, envelope: Envelope) -> bool:
-    """Hand one email to its provider; False when it should be tried again later."""
+def _send(message: NoticeMessage, email: Message, envelope: Envelope) -> dict[str, Any]:
+    """Hand one email to its provider; what became of it (pending again: try later)."""
     provider = _provider_for(message)
-    message.provider, message.provider_id = provider.name, email["Message-ID"]
+    sent = {"provider": provider.name, "provider_id": email["Message-ID"]}
     try:
         provider.send(email, envelope)
     except PermanentMailError as exc:
-        _close(message, MessageState.FAILED, str(exc))
-        return True
+        return _closed(message, MessageState.FAILED, str(exc)) | sent
     except MailError as exc:
         if message.attempts >= current_app.config["BACKLINE_MAX_DELIVERY_ATTEMPTS"]:
-            _close(message, MessageState.FAILED, f"gave up after {message.attempts}: {exc}")
-            return True
-        message.state, message.last_error = MessageState.PENDING, str(exc)[:ERROR_MAX_CHARS]
-        return False
-    message.state, message.sent_at, message.last_error = MessageState.SENT, utcnow(), None
-    return True
+            reason = f"gave up after {message.attempts}: {exc}"
+            return _closed(message, MessageState.FAILED, reason) | sent
+        return _closed(message, MessageState.PENDING, str(exc)) | sent
+    return _outcome(message, MessageState.SENT, None, sent_at=utcnow()) | sent
 
 
 def _provider_for(message: NoticeMessage) -> Mailer:
@@ -111,8 +109,33 @@ def _provider_for(message: NoticeMessage) -> Mailer:
     return mailer()
 
 
-def _close(message: NoticeMessage, state: MessageState, reason: str) -> None:
-    message.state, message.last_error = state, reason[:ERROR_MAX_CHARS]
+def _closed(message: NoticeMessage, state: MessageState, reason: str) -> dict[str, Any]:
+    return _outcome(message, state, reason[:ERROR_MAX_CHARS])
+
+
+def _outcome(
+    message: NoticeMessage, state: MessageState, error: str | None, sent_at: datetime | None = None
+) -> dict[str, Any]:
+    """One message's row as the batch leaves it (every outcome names the same columns)."""
+    return {
+        "id": message.id,
+        "state": state,
+        "last_error": error,
+        "sent_at": sent_at or message.sent_at,
+        "provider": message.provider,
+        "provider_id": message.provider_id,
+    }
+
+
+def record_outcomes(
+    session: Session, messages: Sequence[NoticeMessage], outcomes: list[dict[str, Any]]
+) -> None:
+    """Write the batch's outcomes in one UPDATE per row sent together (by primary key), not
+    through the unit of work: tracking each message's changes cost more than sending it."""
+    if outcomes:
+        session.execute(update(NoticeMessage), outcomes)
+    for message in messages:
+        session.expire(message)  # the rows changed under the objects
 
 
 def claim(
