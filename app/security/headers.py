@@ -37,8 +37,10 @@ def init_security_headers(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        for name, value in fixed.items():
-            response.headers.setdefault(name, value)
+        present = {name.lower() for name in response.headers.keys()}  # one pass, not one a header
+        response.headers.extend(
+            (name, value) for name, value in fixed.items() if name.lower() not in present
+        )
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", page_policy(media_from))
         if request.path.startswith(UNCACHED_PATHS):

@@ -13,6 +13,9 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 class CookieSessions(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ  # no cookie at all: nothing to parse
+            or self.get_cookie_name(app) not in request.cookies
+        ):
             return self.session_class()
         return super().open_session(app, request)
