@@ -37,7 +37,8 @@ def init_security_headers(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        present = {name.lower() for name in response.headers.keys()}  # one pass, not one a header
+        # one pass over the names, not one per header set (iterating Headers gives pairs)
+        present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118
         response.headers.extend(
             (name, value) for name, value in fixed.items() if name.lower() not in present
         )

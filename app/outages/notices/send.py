@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import Message
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.core.extensions import db, mailer
@@ -113,6 +113,9 @@ def _closed(message: NoticeMessage, state: MessageState, reason: str) -> dict[st
     return _outcome(message, state, reason[:ERROR_MAX_CHARS])
 
 
+OUTCOME_COLUMNS = ("state", "last_error", "sent_at", "provider", "provider_id")
+
+
 def _outcome(
     message: NoticeMessage, state: MessageState, error: str | None, sent_at: datetime | None = None
 ) -> dict[str, Any]:
@@ -130,12 +133,21 @@ def _outcome(
 def record_outcomes(
     session: Session, messages: Sequence[NoticeMessage], outcomes: list[dict[str, Any]]
 ) -> None:
-    """Write the batch's outcomes in one UPDATE per row sent together (by primary key), not
-    through the unit of work: tracking each message's changes cost more than sending it."""
+    """Write the batch's outcomes, one UPDATE by primary key per message sent together
+    (executemany), not through the unit of work: tracking each message's changes cost more than
+    sending it."""
     if outcomes:
-        session.execute(update(NoticeMessage), outcomes)
+        session.execute(_SET_OUTCOME, [{f"new_{k}": v for k, v in o.items()} for o in outcomes])
     for message in messages:
         session.expire(message)  # the rows changed under the objects
+
+
+_MESSAGES = cast(Table, NoticeMessage.__table__)
+_SET_OUTCOME = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("new_id"))
+    .values({name: bindparam(f"new_{name}") for name in OUTCOME_COLUMNS})
+)
 
 
 def claim(

@@ -29,7 +29,9 @@ from forwarding.voicemail_email import format_duration
 EMAIL_NUMBERS_SHOWN = 50
 # What differs from one reader of a notice to the next however alike they are: an email renders
 # the rest once per variant and puts these in per message (app.outages.notices.render).
-PERSONAL = ("concerns", "status_url", "unsubscribe_url", "numbers", "sms_numbers", "back_sms")
+PERSONAL = frozenset(
+    ("concerns", "status_url", "unsubscribe_url", "numbers", "sms_numbers", "back_sms")
+)
 
 
 def values_for(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> dict[str, Any]:
