@@ -226,15 +226,17 @@ def _limits(results: list[Size]) -> str:
 
 
 ANALYSIS = (
-    "*Analysis written on 2026-12-07 at commit 2eabb83 (issue #17), not recomputed by the "
+    "*Analysis written on 2026-12-07 at commit 8fd909e (issue #17), not recomputed by the "
     "run:* callgrind counted the instructions one process spends in `send_notice_emails` on a "
     "batch of 1,000 pending messages sent to this sink (fan-out and rq left out): 2.34 million "
-    "per message at commit c29e90a, 1.92 million at 2eabb83. The cut came from pipelining each "
+    "per message at commit c29e90a, 1.81 million at 8fd909e. The cut came from pipelining each "
     "message's SMTP commands where the relay offers it (RFC 2920: two round trips instead of "
     "four, which also halved the client's CPU in smtplib and, in a 20,000-subscriber run, took "
     "the wall time from 11.6 s to 8.6 s), from writing a batch's outcomes in one executemany "
-    "by primary key instead of through the unit of work, and from skipping itsdangerous' zlib "
-    "attempt on short link payloads. What remains per message, by py-spy on the same harness: "
+    "by primary key (a Core UPDATE, not through the unit of work), from skipping "
+    "itsdangerous' zlib attempt on short link payloads, and from rolling back a pooled "
+    "connection on its return only when it has a transaction open. What remains per message, "
+    "by py-spy on the same harness: "
     "composing it is about half (formatting its numbers with phonenumbers and signing its two "
     "links are a tenth each), sending it a fifth, and the batch's queries and writes a fifth."
 )
