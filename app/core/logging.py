@@ -64,25 +64,23 @@ def _renderer(json_output: bool, stream: TextIO) -> Any:
     )
 
 
-class _StderrLines:
-    """Where structlog's own lines go: written whole to the process's standard error.
+class _Lines:
+    """Where structlog's own lines go: written whole to the stream logging was set up with.
 
     Backline's lines skip the standard library's logging (a LogRecord, the handler chain and a
     second pass through the processors cost more than rendering the line: a third of the
-    `/ivr/voice` webhook's own CPU went there). They share the stdlib handler's lock, so a line
-    from a library never interleaves with one of Backline's. `sys.stderr` is looked up at each
-    write, as `print` does, so a redirected stream (a test's capture) gets the lines.
+    `/ivr/voice` webhook's own CPU went there). They go to the stdlib handler's stream under its
+    lock, so a line from a library never interleaves with one of Backline's.
     """
 
-    def __init__(self, handler: logging.Handler) -> None:
+    def __init__(self, handler: logging.StreamHandler[TextIO]) -> None:
         self._handler = handler
 
     def msg(self, line: str) -> None:
-        stream = sys.stderr
         self._handler.acquire()
         try:
-            stream.write(line + "\n")
-            stream.flush()
+            self._handler.stream.write(line + "\n")
+            self._handler.stream.flush()
         finally:
             self._handler.release()
 
@@ -110,7 +108,7 @@ def configure_logging(json_output: bool, level: int = logging.INFO) -> None:
             ],
         )
     )
-    lines = _StderrLines(handler)
+    lines = _Lines(handler)
     structlog.configure(
         processors=[*shared, *tracebacks, _redact_processor, renderer],
         logger_factory=lambda *_names: lines,

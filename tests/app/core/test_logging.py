@@ -23,6 +23,7 @@ def test_a_full_call_logs_sids_but_no_full_number_or_secret(
     smtp: SmtpSink,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    configure_logging(json_output=False)  # again, now: its lines go to this test's stderr
     subscriber(number="+14155550100", emails=["office@acme.example"])
     outage()
     recording = twilio.leave_voicemail("+14155550100", seconds=1, from_="+12125550142")

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.core.extensions import db
+from app.core.logging import configure_logging
 from app.models import JobState, Outage, utcnow
 from app.outages.lifecycle import resolve_outage, update_outage
 from app.outages.reminders import remind_admins
@@ -161,6 +162,7 @@ def test_resolved_outages_remind_nobody_and_are_forgotten(outage: Any, smtp: Smt
 def test_without_admin_email_it_logs_and_sends_nothing(
     app: Flask, outage: Any, smtp: SmtpSink, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    configure_logging(json_output=False)  # again, now: its lines go to this test's stderr
     stale = outage()
     _age(stale, 31)
     app.config["ADMIN_EMAIL"] = None
