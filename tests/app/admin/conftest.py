@@ -4,17 +4,20 @@
   once for the session (argon2 costs a fifth of a second of CPU a hash, by design).
 - `admin_client`: a test client with the session a login gives that admin, set without checking
   the password again (tests/app/admin/test_login.py logs in through the form);
-  `csrf(client)` reads the token a page would put in its forms.
+  `csrf(client)` reads the token a page would put in its forms, and `post` sends an outage
+  form with it; `later(hours)` is an ETR typed as the form's box shows it.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from app.admin.auth import SESSION_KEY
 from app.admin.passwords import hash_password
@@ -23,6 +26,7 @@ from app.models import AdminUser
 
 ADMIN_LOGIN = "noc@provider.example"
 ADMIN_PASSWORD = "correct horse battery staple"
+ACTOR = f"admin:{ADMIN_LOGIN}"  # how the outage history names that admin
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -68,3 +72,13 @@ def admin_client(app: Flask, admin_account: AdminUser) -> FlaskClient:
         session[SESSION_KEY] = [admin_account.id, admin_account.session_version]
         session.permanent = True
     return client
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any]) -> TestResponse:
+    """POST as the page's form would, with the session's CSRF token."""
+    return client.post(path, data={"csrf_token": csrf(client, "/admin/outages/new"), **data})
+
+
+def later(hours: int = 2) -> str:
+    """A time ahead, typed as the ETR box shows it: UTC on a 24-hour clock."""
+    return (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
