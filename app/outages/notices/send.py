@@ -113,15 +113,13 @@ def _closed(message: NoticeMessage, state: MessageState, reason: str) -> dict[st
     return _outcome(message, state, reason[:ERROR_MAX_CHARS])
 
 
-OUTCOME_COLUMNS = ("state", "last_error", "sent_at", "provider", "provider_id")
-
-
 def _outcome(
     message: NoticeMessage, state: MessageState, error: str | None, sent_at: datetime | None = None
 ) -> dict[str, Any]:
-    """One message's row as the batch leaves it (every outcome names the same columns)."""
+    """One message's row as the batch leaves it: the columns to set (every outcome names the same
+    ones) and `message_id`, the row's key."""
     return {
-        "id": message.id,
+        "message_id": message.id,
         "state": state,
         "last_error": error,
         "sent_at": sent_at or message.sent_at,
@@ -137,17 +135,14 @@ def record_outcomes(
     (executemany), not through the unit of work: tracking each message's changes cost more than
     sending it."""
     if outcomes:
-        session.execute(_SET_OUTCOME, [{f"new_{k}": v for k, v in o.items()} for o in outcomes])
+        session.execute(_SET_OUTCOME, outcomes)
     for message in messages:
         session.expire(message)  # the rows changed under the objects
 
 
 _MESSAGES = cast(Table, NoticeMessage.__table__)
-_SET_OUTCOME = (
-    update(_MESSAGES)
-    .where(_MESSAGES.c.id == bindparam("new_id"))
-    .values({name: bindparam(f"new_{name}") for name in OUTCOME_COLUMNS})
-)
+# SET takes the columns the outcomes name (Core derives it from the parameters' keys).
+_SET_OUTCOME = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id"))
 
 
 def claim(
