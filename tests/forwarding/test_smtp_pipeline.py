@@ -22,7 +22,7 @@ import pytest
 
 from app.core.mail import Envelope, MailError, PermanentMailError
 from forwarding.mailer import SmtpMailer
-from forwarding.smtp_pipeline import can_pipeline, send_pipelined
+from forwarding.smtp_pipeline import _content, can_pipeline, send_pipelined
 from tests.support.smtp import RelaySink
 
 SENDER = "notices@backline.example"
@@ -182,3 +182,9 @@ def test_a_relay_that_opens_a_refused_message_gets_nothing_and_the_connection_cl
     assert relay.after_opening == b""
     assert client.sock is None
     relay.listener.close()
+
+
+def test_dot_stuffing_doubles_every_leading_dot_the_first_line_included() -> None:
+    data = b".first\r\nmiddle.\r\n.second\r\n..third"
+
+    assert _content(data) == b"..first\r\nmiddle.\r\n..second\r\n...third\r\n.\r\n"

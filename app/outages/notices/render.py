@@ -11,11 +11,14 @@ numbers) is a variant of its own: it is rendered whole, as it always was.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
 
+from app.core.mime import BodyTemplate
 from app.models import Notice, NoticeMessage
 from app.outages.notices.facts import BatchFacts
 from app.outages.notices.format import reader_zone
@@ -55,28 +58,44 @@ class EmailRenderer:
     def __init__(self, notice: Notice, facts: BatchFacts) -> None:
         self.notice, self.facts = notice, facts
         self._shared: dict[tuple[str, str], dict[str, Any]] = {}
-        self._variants: dict[str, tuple[str, str, str]] = {}
+        self._variants: dict[tuple[str, str, str], Variant] = {}
 
     def parts(self, message: NoticeMessage) -> tuple[str, str, str, dict[str, Any]]:
-        """Subject, plain text and HTML of one message, and the values they were made from."""
-        values = self.values(message)
-        key = repr([(k, v) for k, v in values.items() if k not in PERSONAL])
-        variant = self._variants.get(key)
-        if variant is None:
-            marked = {**values, **MARKERS}
-            variant = (subject(values), render("notice.txt", marked), render("notice.html", marked))
-            self._variants[key] = variant
-        title, text, html = variant
-        for name, marker in MARKERS.items():
-            text = text.replace(marker, values[name])
-            html = html.replace(marker, str(escape(values[name])))
-        return title, text, html, values
-
-    def values(self, message: NoticeMessage) -> dict[str, Any]:
-        """values_for, with what the notice says to every reader of its kind worked out once."""
+        """Subject, plain text and HTML (both quoted-printable) of one message, and the values
+        they were made from."""
         language = notice_language(message.language)
         zone = reader_zone(message.timezone)
+        shared = self._shared_values(language, zone)
+        reader = reader_values(self.notice, message, self.facts)
+        values = {**shared, **reader}
+        key = (language, zone.key, repr([(k, v) for k, v in reader.items() if k not in PERSONAL]))
+        variant = self._variants.get(key)
+        if variant is None:
+            variant = self._variants[key] = Variant.of(values)
+        html_values = {name: str(escape(values[name])) for name in MARKERS}
+        return variant.title, variant.text.fill(values), variant.html.fill(html_values), values
+
+    def _shared_values(self, language: str, zone: ZoneInfo) -> dict[str, Any]:
         shared = self._shared.get((language, zone.key))
         if shared is None:
             shared = self._shared[(language, zone.key)] = notice_values(self.notice, language, zone)
-        return {**shared, **reader_values(self.notice, message, self.facts)}
+        return shared
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a notice says to every reader alike: the subject, and both bodies with markers
+    where each reader's own values go."""
+
+    title: str
+    text: BodyTemplate
+    html: BodyTemplate
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> Variant:
+        marked = {**values, **MARKERS}
+        return cls(
+            subject(values),
+            BodyTemplate(render("notice.txt", marked), MARKERS),
+            BodyTemplate(render("notice.html", marked), MARKERS),
+        )

@@ -14,7 +14,7 @@ from email.message import Message
 from flask import current_app
 
 from app.core.extensions import db
-from app.core.mime import alternative, header, sender
+from app.core.mime import encoded_alternative, header, sender
 from app.models import Notice, NoticeMessage
 from app.outages.notices.facts import BatchFacts, load_facts
 from app.outages.notices.mime import identify
@@ -37,7 +37,7 @@ def compose_email(
     """
     mail_from = current_app.config["MAIL_FROM"]
     title, text, html, values = (renderer or EmailRenderer(notice, facts)).parts(message)
-    email = alternative(text, html)
+    email = encoded_alternative(text, html)
     email["Subject"] = header(title)
     email["From"] = sender(mail_from)
     email["To"] = header(message.address)

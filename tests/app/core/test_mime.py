@@ -8,7 +8,14 @@ import os
 
 import pytest
 
-from app.core.mime import POLICY, alternative, header, with_attachment
+from app.core.mime import (
+    POLICY,
+    BodyTemplate,
+    alternative,
+    header,
+    quoted_printable,
+    with_attachment,
+)
 
 
 def _received(data: bytes) -> email.message.EmailMessage:
@@ -43,3 +50,34 @@ def test_alternative_has_no_attachment() -> None:
     )
     assert message.get_content_type() == "multipart/alternative"
     assert list(message.iter_attachments()) == []  # type: ignore[attr-defined]
+
+
+MARKERS = {"link": "\x00link\x00", "who": "\x00who\x00"}
+LONG_LINK = "https://backline.example.net/status/" + "x" * 150
+TEMPLATES = [
+    "Hello \x00who\x00,\nfollow \x00link\x00\nBye.\n",
+    "\x00link\x00",  # a value alone, no final line end
+    "first\n\x00who\x00 and \x00link\x00 on one line, past the 76 characters of a line\n\n",
+    "ünïcode café \x00who\x00\n.\ntrailing space \nand tab\t\n\x00who\x00\n\x00link\x00\n",
+    "no value here at all\nat all \n",
+    "=equals= and \x00who\x00=\n" + "y" * 200 + "\n",
+]
+
+
+@pytest.mark.parametrize("text", TEMPLATES)
+@pytest.mark.parametrize("who", ["Zoë", "+1 415-555-0100", "", "a " * 60, "."])
+def test_a_filled_template_is_the_whole_body_encoded(text: str, who: str) -> None:
+    values = {"link": LONG_LINK, "who": who}
+    filled = text.replace(MARKERS["link"], LONG_LINK).replace(MARKERS["who"], who)
+
+    assert BodyTemplate(text, MARKERS).fill(values) == quoted_printable(filled)
+
+
+def test_a_template_fills_anew_for_each_reader() -> None:
+    template = BodyTemplate(TEMPLATES[0], MARKERS)
+
+    first = template.fill({"link": "https://a.example/1", "who": "Ann"})
+    second = template.fill({"link": "https://a.example/2", "who": "Bo"})
+
+    assert "Ann" in first and "a.example/1" in first
+    assert "Bo" in second and "Ann" not in second

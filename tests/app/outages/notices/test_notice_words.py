@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import quopri
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -18,7 +19,7 @@ from app.core.extensions import db
 from app.models import Notice, NoticeMessage
 from app.outages.lifecycle import Scope, start_outage
 from app.outages.notices.facts import load_facts
-from app.outages.notices.render import EmailRenderer
+from app.outages.notices.render import EmailRenderer, render
 from app.outages.notices.text import compose_email
 from app.outages.notices.wording import DEFAULT_MESSAGE, NOTICE_LANGUAGES, SUBJECTS
 from ivr.wording import SUPPORTED_LANGUAGES
@@ -140,6 +141,10 @@ def test_a_batch_rendered_once_per_variant_says_what_each_rendered_alone_says(
         for part in ("plain", "html"):
             assert _body(batched, part) == _body(alone, part)
         assert batched["Subject"] == alone["Subject"]
+        # a variant filled in says what rendering the templates whole with its values says
+        _, text, html, values = renderer.parts(message)
+        assert quopri.decodestring(text).decode() == render("notice.txt", values)
+        assert quopri.decodestring(html).decode() == render("notice.html", values)
     shared = next(m for m in messages if m.address == "shared@example.com")
     text = _parsed(compose_email(notice, shared, facts, renderer)).get_body(("plain",))
     assert "+1 415-555-0842, +1 415-555-0843" in text.get_content()  # type: ignore[union-attr]
