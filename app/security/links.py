@@ -18,10 +18,12 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from hashlib import sha1
+from json import JSONEncoder
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadData, Serializer, URLSafeSerializer
+from itsdangerous import BadData, Signer, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
 from app.core.urls import public_url
@@ -100,24 +102,52 @@ def _unsubscribe_serializer() -> URLSafeSerializer:
     return _serializer(current_app.config["BACKLINE_SECRET_KEY"], UNSUBSCRIBE_SALT)
 
 
-class _LinkSerializer(URLSafeSerializer):
-    """itsdangerous' URL-safe serializer, without the compression attempt on short payloads.
+class _LinkSigner(Signer):
+    """itsdangerous' signer, deriving its key once: it derives it again for every signature."""
 
-    It tries zlib on every payload and keeps the result when that is shorter. A link's payload
-    is a few dozen bytes, which deflate never shortens, and the attempt cost half of signing
-    it: a notice signs two links per message. Payloads of COMPRESS_FROM bytes or more (a status
-    link naming many subscribers) are still compressed when that helps; either kind of token
-    loads the same, so links issued before stay valid.
+    @functools.cached_property
+    def _key(self) -> bytes:
+        return super().derive_key()
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        return self._key if secret_key is None else super().derive_key(secret_key)
+
+
+class _LinkSerializer(URLSafeSerializer):
+    """itsdangerous' URL-safe serializer, made cheap enough to sign two links per notice email.
+
+    It makes a new signer for every signature, encodes JSON with a new encoder, and tries zlib
+    on every payload, keeping the result when shorter. A link's payload is a few dozen bytes,
+    which deflate never shortens, and the attempt cost half of signing it. So this one keeps
+    its signer (with its derived key), one compact encoder, and compresses only payloads of
+    COMPRESS_FROM bytes or more (a status link naming many subscribers). Tokens are byte for
+    byte what itsdangerous writes (SHA-1 HMAC, here through OpenSSL's one-call HMAC rather than
+    the pure-Python one its lazy SHA-1 falls back to), so links issued before stay valid.
     """
 
+    def __init__(self, secret_key: str, salt: str) -> None:
+        super().__init__(
+            secret_key, salt=salt, signer=_LinkSigner, signer_kwargs={"digest_method": sha1}
+        )
+
+    @functools.cached_property
+    def _signer(self) -> Signer:
+        return super().make_signer()
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        return self._signer if salt is None else super().make_signer(salt)
+
     def dump_payload(self, obj: Any) -> bytes:
-        json = Serializer.dump_payload(self, obj)
+        json = _COMPACT_JSON.encode(obj).encode("utf-8")
         if len(json) < COMPRESS_FROM:
             return base64_encode(json)
         return super().dump_payload(obj)
 
 
+_COMPACT_JSON = JSONEncoder(separators=(",", ":"))
+
+
 @functools.lru_cache(maxsize=8)
 def _serializer(secret_key: str, salt: str) -> URLSafeSerializer:
     """One serializer per key and salt: a notice batch signs two links per message."""
-    return _LinkSerializer(secret_key, salt=salt)
+    return _LinkSerializer(secret_key, salt)

@@ -3,6 +3,7 @@ keep it, and tokens made by itsdangerous' own serializer (links issued before) s
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from itsdangerous import URLSafeSerializer
 
@@ -10,6 +11,7 @@ from app.security.links import (
     MAX_SUBSCRIBERS_PER_LINK,
     STATUS_SALT,
     UNSUBSCRIBE_SALT,
+    LinkInvalid,
     read_status_token,
     read_unsubscribe_token,
     status_url,
@@ -49,3 +51,16 @@ def test_links_signed_before_still_read(app: Flask) -> None:
         older = _plain(app, STATUS_SALT).dumps({"ids": ids, "us": 1_765_000_000_000_000})
 
         assert read_status_token(older).subscriber_ids == tuple(ids)
+
+
+def test_a_status_link_is_what_itsdangerous_itself_signs_and_other_salts_refuse_it(
+    app: Flask,
+) -> None:
+    with app.app_context():
+        token = _token(status_url([42, 7]))
+        payload = _plain(app, STATUS_SALT).loads(token)
+
+        assert token == _plain(app, STATUS_SALT).dumps(payload)
+        assert payload["ids"] == [7, 42]
+        with pytest.raises(LinkInvalid):
+            read_unsubscribe_token(token)
