@@ -8,6 +8,7 @@ import smtplib
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.core.mail import Envelope, Mailer, MailError, PermanentMailError
-from forwarding.smtp_pipeline import can_pipeline, send_pipelined
+from forwarding.smtp_pipeline import Outcome, Pipeline, can_pipeline, send_pipelined
 
 
 class MaildirMailer:
@@ -46,7 +47,8 @@ class SmtpMailer:
     """Sends through an SMTP relay: `smtp://user:pass@host:port?starttls=true` or `smtps://`.
 
     Each thread keeps one connection open and reuses it for the next message, its commands
-    pipelined where the relay offers it (forwarding/smtp_pipeline.py). A connection idle
+    pipelined where the relay offers it (forwarding/smtp_pipeline.py); `send_all` sends a run
+    of messages at one round trip each. A connection idle
     for a moment is checked with NOOP first; one idle past IDLE_LIMIT_S, or used for
     MAX_MESSAGES_PER_CONNECTION messages, is replaced (relays time out idle clients and some
     cap the messages per connection).
@@ -77,20 +79,96 @@ class SmtpMailer:
             if envelope is None:
                 refused = connection.client.send_message(message)
             else:
-                data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-                refused = _send_bytes(connection.client, envelope, data)
+                refused = _send_bytes(connection.client, envelope, _wire(message))
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = {code for code, _ in exc.recipients.values()}
-            error = PermanentMailError if all(c >= 500 for c in codes) else MailError
-            raise error(f"recipient refused: {_answers(exc.recipients)}") from exc
+            raise _refusal(exc.recipients) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()  # whatever state the session is in, the next message starts afresh
-            raise MailError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+            raise self._failure(exc) from exc
         connection.last_used = time.monotonic()
         connection.sent += 1
         if refused:
             raise PermanentMailError(f"recipient refused: {_answers(refused)}")
         return f"250 accepted by {self.host}:{self.port}"
+
+    def send_all(self, items: Iterable[tuple[Message, Envelope]]) -> Iterator[MailError | None]:
+        """Send each message in turn; yield what became of each, in order: None when the relay
+        took it, else the MailError `send` would have raised.
+
+        Where the relay offers PIPELINING each message costs one round trip (a message's
+        content goes with the next one's envelope: forwarding/smtp_pipeline.py), and a message
+        the relay refuses leaves the session open for the next. A connection that fails fails
+        the messages it had in flight; the next message opens a new one.
+        """
+        pipeline: Pipeline | None = None
+        for message, envelope in items:
+            if pipeline is not None and not self._goes_on(pipeline, envelope):
+                yield from self._finished(pipeline)
+                pipeline = None
+            if pipeline is None:
+                pipeline = self._pipeline(envelope)
+            if pipeline is None:
+                yield self._sent_alone(message, envelope)
+                continue
+            yield from self._sent(pipeline, envelope, _wire(message))
+        if pipeline is not None:
+            yield from self._finished(pipeline)
+
+    def _pipeline(self, envelope: Envelope) -> Pipeline | None:
+        """A pipeline on this thread's connection, if the relay and the addresses allow one."""
+        try:
+            client = self._connection().client
+            return (
+                Pipeline(client)
+                if can_pipeline(client, envelope.sender, envelope.recipients)
+                else None
+            )
+        except (smtplib.SMTPException, OSError):
+            self.close()
+            return None  # `send` meets the failure again and reports it for this message
+
+    def _goes_on(self, pipeline: Pipeline, envelope: Envelope) -> bool:
+        connection = self._local.connection
+        return (
+            connection is not None
+            and connection.client is pipeline.client
+            and connection.sent < self.MAX_MESSAGES_PER_CONNECTION
+            and can_pipeline(pipeline.client, envelope.sender, envelope.recipients)
+        )
+
+    def _sent(
+        self, pipeline: Pipeline, envelope: Envelope, data: bytes
+    ) -> Iterator[MailError | None]:
+        in_flight = len(pipeline.in_flight) + 1
+        try:
+            learnt = pipeline.send(None, envelope.sender, envelope.recipients, data)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            yield from [self._failure(exc)] * in_flight
+            return
+        self._local.connection.last_used = time.monotonic()
+        self._local.connection.sent += 1
+        yield from (_settled(outcome, self._failure) for _, outcome in learnt)
+
+    def _finished(self, pipeline: Pipeline) -> Iterator[MailError | None]:
+        in_flight = len(pipeline.in_flight)
+        try:
+            learnt = pipeline.finish()
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            yield from [self._failure(exc)] * in_flight
+            return
+        yield from (_settled(outcome, self._failure) for _, outcome in learnt)
+
+    def _sent_alone(self, message: Message, envelope: Envelope) -> MailError | None:
+        try:
+            self.send(message, envelope)
+        except MailError as exc:
+            return exc
+        return None
+
+    def _failure(self, exc: Exception) -> MailError:
+        return MailError(f"SMTP {self.host}:{self.port}: {exc}")
 
     def close(self) -> None:
         """Close this thread's connection, if any (QUIT when the relay still listens)."""
@@ -142,6 +220,27 @@ class SmtpMailer:
             client.close()
             raise
         return client
+
+
+def _wire(message: Message) -> bytes:
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+
+
+def _refusal(refused: dict[str, tuple[int, bytes]]) -> MailError:
+    """Every recipient refused: for good when every refusal is permanent (5xx)."""
+    error = PermanentMailError if all(code >= 500 for code, _ in refused.values()) else MailError
+    return error(f"recipient refused: {_answers(refused)}")
+
+
+def _settled(outcome: Outcome, failure: Callable[[Exception], MailError]) -> MailError | None:
+    """A pipelined message's outcome as `send` would have reported it."""
+    if isinstance(outcome, smtplib.SMTPRecipientsRefused):
+        return _refusal(outcome.recipients)
+    if isinstance(outcome, smtplib.SMTPException):
+        return failure(outcome)
+    if outcome:
+        return PermanentMailError(f"recipient refused: {_answers(outcome)}")
+    return None
 
 
 def _send_bytes(client: smtplib.SMTP, envelope: Envelope, data: bytes) -> dict[str, Any]:

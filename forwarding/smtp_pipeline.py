@@ -1,29 +1,104 @@
-"""One message over SMTP with its commands pipelined (RFC 2920), where the relay offers it.
+"""Messages over SMTP with their commands pipelined (RFC 2920), where the relay offers it.
 
 smtplib's `sendmail` waits for the answer to MAIL FROM, then to each RCPT TO, then to DATA,
 before it sends the message: four round trips a message. A relay that advertises PIPELINING
 (Postfix, Exim, the big providers' submission servers) takes MAIL, every RCPT and DATA in one
-write and answers them in order, so a message costs two round trips: the envelope, then the
-content. For a notice sent to thousands of addresses over one connection, the waits between
-those round trips were most of a worker's time, and parsing each address again (smtplib quotes
-them with `email.utils.parseaddr`) a tenth of its CPU.
+write and answers them in order; and a message's content may open the next group (RFC 2920,
+3.1). So a `Pipeline` sends each message's content together with the next message's envelope:
+one round trip a message, plus one for the last content. For a notice sent to thousands of
+addresses over one connection, the waits between round trips were most of a worker's time, and
+parsing each address again (smtplib quotes them with `email.utils.parseaddr`) a tenth of its CPU.
 
-What the relay answers is handled as `sendmail` handles it, with the same exceptions, so
-callers see no difference: a refused sender raises SMTPSenderRefused, every recipient refused
+What the relay answers is handled as `sendmail` handles it, with the same exceptions, each
+given for its own message: a refused sender is SMTPSenderRefused, every recipient refused
 SMTPRecipientsRefused (with each refusal), a refused DATA or message SMTPDataError, and a
-partial refusal is returned. After a refusal the session is reset (RSET) for the next message.
-A relay that opens the message although it had refused the sender or every recipient
-(RFC 2920 asks it to refuse DATA then) is never sent anything more: the connection is closed,
-so no empty or unaddressed message can be delivered.
+partial refusal is returned. After a refused envelope the session is reset (RSET) for the next
+message; a refused content ends only its own transaction. A relay that opens the message
+although it had refused the sender or every recipient (RFC 2920 asks it to refuse DATA then) is
+never sent anything more: the connection is closed, so no empty or unaddressed message can be
+delivered. A connection that fails (OSError, SMTPServerDisconnected) raises out of the
+Pipeline; the messages it had in flight (`in_flight`) are then not known to have arrived.
 """
 
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 
 ACCEPTED = (250, 251)
 START_INPUT = 354
+
+Refused = dict[str, tuple[int, bytes]]
+# What became of one message: the recipients refused among others, or why it was not taken.
+Outcome = Refused | smtplib.SMTPException
+
+
+@dataclass
+class Pipeline:
+    """Messages one after another over one SMTP session, one round trip each.
+
+    `send` and `finish` return the outcomes they learnt, as (key, outcome) pairs in the order
+    the messages were given: a message's outcome is known once its content is answered, which
+    is during the next message's round trip (or `finish`).
+    """
+
+    client: smtplib.SMTP
+    # the message whose content goes with the next group: key, content, recipients refused
+    _opened: tuple[Hashable, bytes, Refused] | None = field(default=None, init=False)
+
+    @property
+    def in_flight(self) -> list[Hashable]:
+        """The message whose content waits for the next group, if any."""
+        return [self._opened[0]] if self._opened else []
+
+    def send(
+        self, key: Hashable, sender: str, recipients: Sequence[str], data: bytes
+    ) -> list[tuple[Hashable, Outcome]]:
+        """Send `data` (CRLF line ends) from `sender` to `recipients`, known as `key`."""
+        commands = [f"MAIL FROM:<{sender}>", *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
+        opened, self._opened = self._opened, None
+        envelope = "".join(f"{command}\r\n" for command in commands).encode("ascii")
+        self.client.send(_content(opened[1]) + envelope if opened else envelope)
+        learnt = [(opened[0], self._content_answer(opened[2]))] if opened else []
+        refused = self._envelope_answers(sender, recipients)
+        if isinstance(refused, smtplib.SMTPException):
+            learnt.append((key, refused))
+        else:
+            self._opened = (key, data, refused)
+        return learnt
+
+    def finish(self) -> list[tuple[Hashable, Outcome]]:
+        """Send the content still waiting and return its outcome (nothing if none waits)."""
+        opened, self._opened = self._opened, None
+        if opened is None:
+            return []
+        self.client.send(_content(opened[1]))
+        return [(opened[0], self._content_answer(opened[2]))]
+
+    def _content_answer(self, refused: Refused) -> Outcome:
+        code, reply = self.client.getreply()
+        return refused if code in ACCEPTED else smtplib.SMTPDataError(code, reply)
+
+    def _envelope_answers(self, sender: str, recipients: Sequence[str]) -> Outcome:
+        mail = self.client.getreply()
+        answers = {recipient: self.client.getreply() for recipient in recipients}
+        opened = self.client.getreply()
+        refused = {r: answer for r, answer in answers.items() if answer[0] not in ACCEPTED}
+        nobody = mail[0] not in ACCEPTED or len(refused) == len(recipients)
+        if opened[0] == START_INPUT and nobody:
+            self.client.close()
+            raise smtplib.SMTPDataError(opened[0], b"the relay opened a message it had refused")
+        if mail[0] not in ACCEPTED:
+            self.client.rset()
+            return smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
+        if nobody:
+            self.client.rset()
+            return smtplib.SMTPRecipientsRefused(refused)
+        if opened[0] != START_INPUT:
+            self.client.rset()
+            return smtplib.SMTPDataError(*opened)
+        return refused
 
 
 def can_pipeline(client: smtplib.SMTP, sender: str, recipients: Sequence[str]) -> bool:
@@ -37,32 +112,14 @@ def can_pipeline(client: smtplib.SMTP, sender: str, recipients: Sequence[str]) -
 
 def send_pipelined(
     client: smtplib.SMTP, sender: str, recipients: Sequence[str], data: bytes
-) -> dict[str, tuple[int, bytes]]:
-    """Send `data` (CRLF line ends) from `sender` to `recipients`; the refused ones, if some."""
-    commands = [f"MAIL FROM:<{sender}>", *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
-    client.send("".join(f"{command}\r\n" for command in commands))
-    mail = client.getreply()
-    answers = {recipient: client.getreply() for recipient in recipients}
-    opened = client.getreply()
-    refused = {r: answer for r, answer in answers.items() if answer[0] not in ACCEPTED}
-    nobody = mail[0] not in ACCEPTED or len(refused) == len(recipients)
-    if opened[0] == START_INPUT and nobody:
-        client.close()
-        raise smtplib.SMTPDataError(opened[0], b"the relay opened a message it had refused")
-    if mail[0] not in ACCEPTED:
-        client.rset()
-        raise smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
-    if nobody:
-        client.rset()
-        raise smtplib.SMTPRecipientsRefused(refused)
-    if opened[0] != START_INPUT:
-        client.rset()
-        raise smtplib.SMTPDataError(*opened)
-    client.send(_content(data))
-    code, reply = client.getreply()
-    if code not in ACCEPTED:
-        raise smtplib.SMTPDataError(code, reply)
-    return refused
+) -> Refused:
+    """Send one message: the refused recipients, if some; raises as `sendmail` does."""
+    pipeline = Pipeline(client)
+    learnt = pipeline.send(None, sender, recipients, data) or pipeline.finish()
+    outcome = learnt[0][1]
+    if isinstance(outcome, smtplib.SMTPException):
+        raise outcome
+    return outcome
 
 
 def _content(data: bytes) -> bytes:

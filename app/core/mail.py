@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class MailError(RuntimeError):
@@ -32,3 +33,28 @@ class Mailer(Protocol):
         Without an envelope, the sender and recipients are read from the headers.
         """
         ...
+
+
+@runtime_checkable
+class SendsInTurn(Protocol):
+    def send_all(self, items: Iterable[tuple[Message, Envelope]]) -> Iterator[MailError | None]:
+        """Send each message in turn; yield None for each it took, else its MailError."""
+        ...
+
+
+def send_all(
+    mailer: Mailer, items: Iterable[tuple[Message, Envelope]]
+) -> Iterator[MailError | None]:
+    """Send each message through `mailer`; yield what became of each, in order: None when the
+    backend took it, else the MailError its `send` raised. A backend that sends many better
+    than one at a time (SMTP pipelines them) does it its own way."""
+    if isinstance(mailer, SendsInTurn):
+        yield from mailer.send_all(items)
+        return
+    for message, envelope in items:
+        try:
+            mailer.send(message, envelope)
+        except MailError as exc:
+            yield exc
+        else:
+            yield None

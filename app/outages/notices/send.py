@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import Message
 from email.utils import parseaddr
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import structlog
 from flask import current_app
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.core.extensions import db, mailer
 from app.core.jobs import job
-from app.core.mail import Envelope, Mailer, MailError, PermanentMailError
+from app.core.mail import Envelope, Mailer, MailError, PermanentMailError, send_all
 from app.models import (
     OPEN_MESSAGE_STATES,
     Channel,
@@ -70,7 +70,7 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
     facts = load_facts(session, notice, subscriber_ids)
     renderer = EmailRenderer(notice, facts)
     sender = parseaddr(current_app.config["MAIL_FROM"])[1]
-    outcomes = []
+    outcomes, emails = [], []
     for message in messages:
         if message.address in unsubscribed:
             outcomes.append(_closed(message, MessageState.REFUSED, "unsubscribed from notices"))
@@ -78,7 +78,8 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
             outcomes.append(_closed(message, MessageState.WITHDRAWN, NOTHING_TRUE))
         else:
             email = compose_email(notice, message, facts, renderer)
-            outcomes.append(_send(message, email, Envelope(sender, [message.address])))
+            emails.append(Addressed(message, email, Envelope(sender, [message.address])))
+    outcomes += _send(emails)
     record_outcomes(session, messages, outcomes)
     session.commit()
     finish_if_done(session, notice)
@@ -86,20 +87,36 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
         raise NoticeRetry(f"some emails of notice {notice_id} failed; retrying")
 
 
-def _send(message: NoticeMessage, email: Message, envelope: Envelope) -> dict[str, Any]:
-    """Hand one email to its provider; what became of it (pending again: try later)."""
-    provider = _provider_for(message)
-    sent = {"provider": provider.name, "provider_id": email["Message-ID"]}
-    try:
-        provider.send(email, envelope)
-    except PermanentMailError as exc:
-        return _closed(message, MessageState.FAILED, str(exc)) | sent
-    except MailError as exc:
-        if message.attempts >= current_app.config["BACKLINE_MAX_DELIVERY_ATTEMPTS"]:
-            reason = f"gave up after {message.attempts}: {exc}"
-            return _closed(message, MessageState.FAILED, reason) | sent
-        return _closed(message, MessageState.PENDING, str(exc)) | sent
-    return _outcome(message, MessageState.SENT, None, sent_at=utcnow()) | sent
+class Addressed(NamedTuple):
+    message: NoticeMessage
+    email: Message
+    envelope: Envelope
+
+
+def _send(emails: list[Addressed]) -> list[dict[str, Any]]:
+    """Hand the emails to their providers, each provider's in turn over one connection (SMTP
+    pipelines them); what became of each (pending again: try later)."""
+    by_provider: dict[Mailer, list[Addressed]] = {}
+    for addressed in emails:
+        by_provider.setdefault(_provider_for(addressed.message), []).append(addressed)
+    outcomes = []
+    for provider, group in by_provider.items():
+        errors = send_all(provider, [(a.email, a.envelope) for a in group])
+        for (message, email, _), error in zip(group, errors, strict=True):
+            sent = {"provider": provider.name, "provider_id": email["Message-ID"]}
+            outcomes.append(_after(message, error) | sent)
+    return outcomes
+
+
+def _after(message: NoticeMessage, error: MailError | None) -> dict[str, Any]:
+    """One message's outcome once its provider answered."""
+    if error is None:
+        return _outcome(message, MessageState.SENT, None, sent_at=utcnow())
+    if isinstance(error, PermanentMailError):
+        return _closed(message, MessageState.FAILED, str(error))
+    if message.attempts >= current_app.config["BACKLINE_MAX_DELIVERY_ATTEMPTS"]:
+        return _closed(message, MessageState.FAILED, f"gave up after {message.attempts}: {error}")
+    return _closed(message, MessageState.PENDING, str(error))
 
 
 def _provider_for(message: NoticeMessage) -> Mailer:
