@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import mailbox
 import os
 import smtplib
@@ -11,12 +12,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
+from email.policy import Policy
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.core.mail import Envelope, Mailer, MailError, PermanentMailError
-from forwarding.smtp_pipeline import Outcome, Pipeline, can_pipeline, send_pipelined
+from forwarding.smtp_pipeline import (
+    Outcome,
+    Pipeline,
+    can_pipeline,
+    plain_addresses,
+    send_pipelined,
+)
 
 
 class MaildirMailer:
@@ -133,7 +141,7 @@ class SmtpMailer:
             connection is not None
             and connection.client is pipeline.client
             and connection.sent < self.MAX_MESSAGES_PER_CONNECTION
-            and can_pipeline(pipeline.client, envelope.sender, envelope.recipients)
+            and plain_addresses(envelope.sender, envelope.recipients)
         )
 
     def _sent(
@@ -223,7 +231,13 @@ class SmtpMailer:
 
 
 def _wire(message: Message) -> bytes:
-    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    return message.as_bytes(policy=_with_crlf(message.policy))
+
+
+@functools.lru_cache(maxsize=8)
+def _with_crlf(policy: Policy) -> Policy:
+    """The message's policy writing CRLF line ends, as SMTP carries them (made once)."""
+    return policy.clone(linesep="\r\n")
 
 
 def _refusal(refused: dict[str, tuple[int, bytes]]) -> MailError:

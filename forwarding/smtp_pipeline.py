@@ -105,9 +105,13 @@ def can_pipeline(client: smtplib.SMTP, sender: str, recipients: Sequence[str]) -
     """Whether this message can go pipelined: the relay offers it and the addresses are plain
     ASCII (anything else goes through `sendmail`, which knows SMTPUTF8)."""
     client.ehlo_or_helo_if_needed()
-    return client.has_extn("pipelining") and all(
-        _plain(address) for address in (sender, *recipients)
-    )
+    return client.has_extn("pipelining") and plain_addresses(sender, recipients)
+
+
+def plain_addresses(sender: str, recipients: Sequence[str]) -> bool:
+    """Whether every address is plain ASCII that needs no quoting (smtplib's sendmail carries
+    the others, with SMTPUTF8)."""
+    return all(_plain(address) for address in (sender, *recipients))
 
 
 def send_pipelined(

@@ -61,11 +61,20 @@ class RenderedEmail(Message):
     def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None) -> bytes:
         """The message as the generator would write it, without walking it."""
         policy = policy or self.policy
-        head = b"".join(policy.fold_binary(name, value) for name, value in self.raw_items())
-        body = str(self.get_payload()).encode("ascii")
-        if policy.linesep != "\n":
-            body = body.replace(b"\n", policy.linesep.encode("ascii"))
-        return head + policy.linesep.encode("ascii") + body
+        linesep = policy.linesep
+        head = "".join(
+            f"{name}: {value}{linesep}"
+            if isinstance(value, str)
+            and value.isascii()
+            and "\n" not in value
+            and "\r" not in value
+            else policy.fold_binary(name, value).decode("ascii", "surrogateescape")
+            for name, value in self.raw_items()
+        )
+        body = str(self.get_payload())
+        if linesep != "\n":
+            body = body.replace("\n", linesep)
+        return f"{head}{linesep}{body}".encode("ascii", "surrogateescape")
 
     def __bytes__(self) -> bytes:
         return self.as_bytes()

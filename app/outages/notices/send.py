@@ -65,7 +65,7 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
     if not messages:
         finish_if_done(session, notice)
         return
-    unsubscribed = opted_out(session, Channel.EMAIL, [m.address for m in messages])
+    unsubscribed = opted_out(session, Channel.EMAIL, notice_id, first_id, last_id)
     subscriber_ids = {i for m in messages for i in m.subscriber_ids}
     facts = load_facts(session, notice, subscriber_ids)
     renderer = EmailRenderer(notice, facts)
@@ -80,7 +80,7 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
             email = compose_email(notice, message, facts, renderer)
             emails.append(Addressed(message, email, Envelope(sender, [message.address])))
     outcomes += _send(emails)
-    record_outcomes(session, messages, outcomes)
+    record_outcomes(session, outcomes)
     session.commit()
     finish_if_done(session, notice)
     if any(outcome["state"] == MessageState.PENDING for outcome in outcomes):
@@ -145,16 +145,13 @@ def _outcome(
     }
 
 
-def record_outcomes(
-    session: Session, messages: Sequence[NoticeMessage], outcomes: list[dict[str, Any]]
-) -> None:
+def record_outcomes(session: Session, outcomes: list[dict[str, Any]]) -> None:
     """Write the batch's outcomes, one UPDATE by primary key per message sent together
     (executemany), not through the unit of work: tracking each message's changes cost more than
     sending it."""
     if outcomes:
         session.execute(_SET_OUTCOME, outcomes)
-    for message in messages:
-        session.expire(message)  # the rows changed under the objects
+    session.expire_all()  # the rows changed under the objects (at a third of expiring each)
 
 
 _MESSAGES = cast(Table, NoticeMessage.__table__)
@@ -190,8 +187,17 @@ def claim(
     return sorted(claimed, key=lambda message: message.id)
 
 
-def opted_out(session: Session, channel: Channel, addresses: Sequence[str]) -> set[str]:
-    """The addresses among these that asked for no more notices on this channel."""
+def opted_out(
+    session: Session, channel: Channel, notice_id: int, first_id: int, last_id: int
+) -> set[str]:
+    """The addresses of the notice's messages first_id..last_id on this channel that asked for
+    no more notices. The range is named, not its addresses: an IN list of a batch's addresses
+    cost a fifth of the batch's queries to build and bind."""
+    addresses = select(NoticeMessage.address).where(
+        NoticeMessage.notice_id == notice_id,
+        NoticeMessage.channel == channel,
+        NoticeMessage.id.between(first_id, last_id),
+    )
     return set(
         session.scalars(
             select(OptOut.address).where(OptOut.channel == channel, OptOut.address.in_(addresses))
