@@ -10,6 +10,7 @@ from app.models.job_state import JobState
 from app.models.notice import (
     OPEN_MESSAGE_STATES,
     Channel,
+    MessageRow,
     MessageState,
     Notice,
     NoticeKind,
@@ -56,6 +57,7 @@ __all__ = [
     "IdempotencyKey",
     "JobState",
     "LoginThrottle",
+    "MessageRow",
     "MessageState",
     "Notice",
     "NoticeKind",

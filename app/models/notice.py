@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -134,6 +134,36 @@ class NoticeMessage(Base):
     sent_at: Mapped[datetime | None]
 
     notice: Mapped[Notice] = relationship(back_populates="messages")
+
+
+class MessageRow(Protocol):
+    """A notice message as a batch reads it: a row's values (a NoticeMessage is one too), so a
+    batch can read thousands without the ORM tracking each."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def notice_id(self) -> int: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def subscriber_ids(self) -> list[int]: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def random_id(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def sent_at(self) -> datetime | None: ...
+    @property
+    def provider(self) -> str | None: ...
+    @property
+    def provider_id(self) -> str | None: ...
 
 
 class OptOut(Base):

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import escape
 
 from app.core.mime import BodyTemplate
-from app.models import Notice, NoticeMessage
+from app.models import MessageRow, Notice
 from app.outages.notices.facts import BatchFacts
 from app.outages.notices.format import reader_zone
 from app.outages.notices.values import PERSONAL, notice_values, reader_values
@@ -60,7 +60,7 @@ class EmailRenderer:
         self._shared: dict[tuple[str, str], dict[str, Any]] = {}
         self._variants: dict[tuple[str, str, str], Variant] = {}
 
-    def parts(self, message: NoticeMessage) -> tuple[str, str, str, dict[str, Any]]:
+    def parts(self, message: MessageRow) -> tuple[str, str, str, dict[str, Any]]:
         """Subject, plain text and HTML (both quoted-printable) of one message, and the values
         they were made from."""
         language = notice_language(message.language)

@@ -13,7 +13,6 @@ BACKLINE_MAIL_FALLBACK_AFTER failed attempts MAIL_FALLBACK_URL carries the messa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import Message
 from email.utils import parseaddr
@@ -30,6 +29,7 @@ from app.core.mail import Envelope, Mailer, MailError, PermanentMailError, send_
 from app.models import (
     OPEN_MESSAGE_STATES,
     Channel,
+    MessageRow,
     MessageState,
     Notice,
     NoticeMessage,
@@ -88,7 +88,7 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
 
 
 class Addressed(NamedTuple):
-    message: NoticeMessage
+    message: MessageRow
     email: Message
     envelope: Envelope
 
@@ -108,7 +108,7 @@ def _send(emails: list[Addressed]) -> list[dict[str, Any]]:
     return outcomes
 
 
-def _after(message: NoticeMessage, error: MailError | None) -> dict[str, Any]:
+def _after(message: MessageRow, error: MailError | None) -> dict[str, Any]:
     """One message's outcome once its provider answered."""
     if error is None:
         return _outcome(message, MessageState.SENT, None, sent_at=utcnow())
@@ -119,19 +119,19 @@ def _after(message: NoticeMessage, error: MailError | None) -> dict[str, Any]:
     return _closed(message, MessageState.PENDING, str(error))
 
 
-def _provider_for(message: NoticeMessage) -> Mailer:
+def _provider_for(message: MessageRow) -> Mailer:
     second = fallback()
     if second is not None and message.attempts > current_app.config["BACKLINE_MAIL_FALLBACK_AFTER"]:
         return second
     return mailer()
 
 
-def _closed(message: NoticeMessage, state: MessageState, reason: str) -> dict[str, Any]:
+def _closed(message: MessageRow, state: MessageState, reason: str) -> dict[str, Any]:
     return _outcome(message, state, reason[:ERROR_MAX_CHARS])
 
 
 def _outcome(
-    message: NoticeMessage, state: MessageState, error: str | None, sent_at: datetime | None = None
+    message: MessageRow, state: MessageState, error: str | None, sent_at: datetime | None = None
 ) -> dict[str, Any]:
     """One message's row as the batch leaves it: the columns to set (every outcome names the same
     ones) and `message_id`, the row's key."""
@@ -151,7 +151,6 @@ def record_outcomes(session: Session, outcomes: list[dict[str, Any]]) -> None:
     sending it."""
     if outcomes:
         session.execute(_SET_OUTCOME, outcomes)
-    session.expire_all()  # the rows changed under the objects (at a third of expiring each)
 
 
 _MESSAGES = cast(Table, NoticeMessage.__table__)
@@ -161,30 +160,27 @@ _SET_OUTCOME = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id")
 
 def claim(
     session: Session, notice_id: int, channel: Channel, first_id: int, last_id: int
-) -> Sequence[NoticeMessage]:
+) -> list[MessageRow]:
     """Mark the range's pending messages `sending` for this job and return them, in id order.
 
     One statement claims the rows and returns them whole (UPDATE … RETURNING), so a batch
-    costs no second query to load what it claimed.
+    costs no second query to load what it claimed. They come back as rows, not ORM objects:
+    nothing about them is changed through the session, and loading each as a tracked object
+    cost a tenth of sending it.
     """
-    claimed = session.scalars(
-        update(NoticeMessage)
+    claimed = session.execute(
+        update(_MESSAGES)
         .where(
-            NoticeMessage.notice_id == notice_id,
-            NoticeMessage.channel == channel,
-            NoticeMessage.id.between(first_id, last_id),
-            NoticeMessage.state == MessageState.PENDING,
+            _MESSAGES.c.notice_id == notice_id,
+            _MESSAGES.c.channel == channel,
+            _MESSAGES.c.id.between(first_id, last_id),
+            _MESSAGES.c.state == MessageState.PENDING,
         )
-        .values(
-            state=MessageState.SENDING,
-            attempts=NoticeMessage.attempts + 1,
-            claimed_at=utcnow(),
-        )
-        .returning(NoticeMessage)
-        .execution_options(synchronize_session=False, populate_existing=True)
+        .values(state=MessageState.SENDING, attempts=_MESSAGES.c.attempts + 1, claimed_at=utcnow())
+        .returning(*_MESSAGES.c)
     ).all()
     session.commit()
-    return sorted(claimed, key=lambda message: message.id)
+    return sorted(cast(list[MessageRow], claimed), key=lambda message: message.id)
 
 
 def opted_out(

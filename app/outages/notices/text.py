@@ -15,7 +15,7 @@ from flask import current_app
 
 from app.core.extensions import db
 from app.core.mime import encoded_alternative, header, sender
-from app.models import Notice, NoticeMessage
+from app.models import MessageRow, Notice, NoticeMessage
 from app.outages.notices.facts import BatchFacts, load_facts
 from app.outages.notices.mime import identify
 from app.outages.notices.render import EmailRenderer, render, subject
@@ -29,7 +29,7 @@ PREVIEW_LINKS = {
 
 
 def compose_email(
-    notice: Notice, message: NoticeMessage, facts: BatchFacts, renderer: EmailRenderer | None = None
+    notice: Notice, message: MessageRow, facts: BatchFacts, renderer: EmailRenderer | None = None
 ) -> Message:
     """One notice email to one address, with one-click unsubscribe (RFC 8058).
 
@@ -48,7 +48,7 @@ def compose_email(
     return email
 
 
-def preview_email(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> tuple[str, str]:
+def preview_email(notice: Notice, message: MessageRow, facts: BatchFacts) -> tuple[str, str]:
     """The subject and plain text of one notice email, its personal links left as placeholders."""
     values = {**values_for(notice, message, facts), **PREVIEW_LINKS}
     return subject(values), render("notice.txt", values)

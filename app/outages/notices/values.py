@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from app.core.phone import display
-from app.models import Channel, Notice, NoticeKind, NoticeMessage, Outage, OutageState
+from app.models import Channel, MessageRow, Notice, NoticeKind, Outage, OutageState
 from app.outages.notices.facts import BatchFacts, Summary
 from app.outages.notices.format import lasted, moment, reader_zone, short_list, when
 from app.outages.notices.wording import DEFAULT_MESSAGE, notice_language, provider_name
@@ -34,7 +34,7 @@ PERSONAL = frozenset(
 )
 
 
-def values_for(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> dict[str, Any]:
+def values_for(notice: Notice, message: MessageRow, facts: BatchFacts) -> dict[str, Any]:
     """Everything the templates may say in one message."""
     language = notice_language(message.language)
     zone = reader_zone(message.timezone)
@@ -61,7 +61,7 @@ def notice_values(notice: Notice, language: str, zone: ZoneInfo) -> dict[str, An
     }
 
 
-def reader_values(notice: Notice, message: NoticeMessage, facts: BatchFacts) -> dict[str, Any]:
+def reader_values(notice: Notice, message: MessageRow, facts: BatchFacts) -> dict[str, Any]:
     """What a notice says to one address: its numbers, links, and what is true for them now."""
     language = notice_language(message.language)
     zone = reader_zone(message.timezone)
