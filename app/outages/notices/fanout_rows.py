@@ -47,10 +47,11 @@ def recipients(rows: Iterable[Any], with_sms: bool = True) -> dict[tuple[str, st
     Without an SMS provider configured, no SMS is made: progress then shows none pending.
     """
     grouped: dict[tuple[str, str], Recipient] = {}
+    email, sms = Channel.EMAIL.value, Channel.SMS.value  # looked up once, not once a row
     for row in rows:
-        addresses = [(Channel.EMAIL.value, email.strip().lower()) for email in row.emails or ()]
+        addresses = [(email, address.strip().lower()) for address in row.emails or ()]
         if row.backup_number and with_sms:
-            addresses.append((Channel.SMS.value, row.backup_number))
+            addresses.append((sms, row.backup_number))
         for key in addresses:
             if not key[1]:
                 continue
@@ -73,21 +74,22 @@ def write_messages(
     if not grouped:
         return
     dialect = session.get_bind().dialect.name
+    rows = [
+        {
+            "notice_id": notice_id,
+            "channel": channel,
+            "address": address,
+            "subscriber_ids": recipient.subscriber_ids,
+            "language": recipient.language,
+            "timezone": recipient.timezone,
+        }
+        for (channel, address), recipient in sorted(grouped.items())
+    ]
     statement = insert_on_conflict(dialect, NoticeMessage.__table__)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["notice_id", "channel", "address"],
             set_={"subscriber_ids": literal_column(_MERGED_IDS[dialect])},
         ),
-        [
-            {
-                "notice_id": notice_id,
-                "channel": channel,
-                "address": address,
-                "subscriber_ids": recipient.subscriber_ids,
-                "language": recipient.language,
-                "timezone": recipient.timezone,
-            }
-            for (channel, address), recipient in sorted(grouped.items())
-        ],
+        rows,
     )
