@@ -7,15 +7,17 @@ the unique (notice, channel, address) constraint and the merge make a row exactl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import literal_column
+from sqlalchemy import literal_column, text
 from sqlalchemy.orm import Session
 
 from app.core.database import insert_on_conflict
-from app.models import Channel, NoticeMessage
+from app.models import Channel, MessageState, NoticeMessage, utcnow
+from app.models.notice import new_random_id
 
 # The union, in order, of a message's numbers and a later chunk's (the two databases spell it
 # differently; both keep subscriber_ids a sorted JSON array of distinct ids).
@@ -67,9 +69,11 @@ def write_messages(
 ) -> None:
     """Insert this chunk's messages; one an earlier chunk made gains this chunk's numbers.
 
-    One INSERT … ON CONFLICT DO UPDATE for the whole chunk (sent as a pipelined executemany),
-    merging the numbers in SQL: no lookups, and a repeated chunk changes nothing. Rows go in
-    address order, so two ranges sharing addresses lock them in the same order (no deadlock).
+    One INSERT … ON CONFLICT DO UPDATE for the whole chunk, merging the numbers in SQL: no
+    lookups, and a repeated chunk changes nothing. Rows go in address order, so two ranges
+    sharing addresses lock them in the same order (no deadlock). On PostgreSQL the chunk goes
+    as arrays, unnested into one statement (a row a statement, even pipelined, cost the worker
+    and the database twice as much); elsewhere as an executemany.
     """
     if not grouped:
         return
@@ -85,6 +89,9 @@ def write_messages(
         }
         for (channel, address), recipient in sorted(grouped.items())
     ]
+    if dialect == "postgresql":
+        session.execute(_INSERT_FROM_ARRAYS, _as_arrays(notice_id, rows))
+        return
     statement = insert_on_conflict(dialect, NoticeMessage.__table__)
     session.execute(
         statement.on_conflict_do_update(
@@ -93,3 +100,33 @@ def write_messages(
         ),
         rows,
     )
+
+
+def _as_arrays(notice_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chunk's columns as arrays, with what the model would fill in for a new message."""
+    columns = {name: [row[name] for row in rows] for name in ARRAY_COLUMNS}
+    columns["subscriber_ids"] = [json.dumps(ids) for ids in columns["subscriber_ids"]]
+    columns["random_id"] = [new_random_id() for _ in rows]
+    return columns | {
+        "notice_id": notice_id,
+        "state": str(MessageState.PENDING),
+        "created_at": utcnow(),
+    }
+
+
+ARRAY_COLUMNS = ("channel", "address", "subscriber_ids", "language", "timezone")
+_INSERT_FROM_ARRAYS = text(
+    f"""
+    INSERT INTO notice_messages (notice_id, channel, address, subscriber_ids, language,
+        timezone, random_id, state, attempts, retried_on_fallback, created_at)
+    SELECT :notice_id, m.channel, m.address, m.subscriber_ids, m.language, m.timezone,
+        m.random_id, :state, 0, false, :created_at
+    FROM unnest(
+        CAST(:channel AS varchar[]), CAST(:address AS varchar[]), CAST(:subscriber_ids AS json[]),
+        CAST(:language AS varchar[]), CAST(:timezone AS varchar[]), CAST(:random_id AS varchar[])
+    ) WITH ORDINALITY AS m(channel, address, subscriber_ids, language, timezone, random_id, n)
+    ORDER BY m.n
+    ON CONFLICT (notice_id, channel, address)
+    DO UPDATE SET subscriber_ids = {_MERGED_IDS["postgresql"]}
+    """
+)
