@@ -24,9 +24,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     even while they are down.
     """
     from dotenv import find_dotenv, load_dotenv
-    from flask import Flask
 
     from app.core.config import check_settings, load_settings
+    from app.core.flask_app import BacklineFlask
     from app.core.logging import configure_logging
     from app.security.sessions import CookieSessions
 
@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         load_dotenv(find_dotenv(usecwd=True), override=False)  # gunicorn reads no .env itself
     settings = load_settings(config)
     check_settings(settings)
-    app = Flask(__name__, instance_path=settings["BACKLINE_INSTANCE_PATH"])
+    app = BacklineFlask(__name__, instance_path=settings["BACKLINE_INSTANCE_PATH"])
     app.config.update(settings, SECRET_KEY=settings["BACKLINE_SECRET_KEY"])
     app.config.update(_session_settings(settings))
     app.session_interface = CookieSessions()

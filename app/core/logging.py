@@ -13,10 +13,11 @@ libraries' lines go through the standard library's logging to the same renderer.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -53,9 +54,18 @@ def _redact_processor(_logger: Any, _name: str, event: MutableMapping[str, Any])
     return event
 
 
+# One encoder for every line: json.dumps given any option (structlog passes `default`) builds a
+# new encoder per call, a tenth of logging a line. Values JSON cannot write are written as repr.
+_ENCODER = json.JSONEncoder(default=repr)
+
+
+def _json_line(event: Mapping[str, Any], **_options: Any) -> str:
+    return _ENCODER.encode(event)
+
+
 def _renderer(json_output: bool, stream: TextIO) -> Any:
     if json_output:
-        return structlog.processors.JSONRenderer()
+        return structlog.processors.JSONRenderer(serializer=_json_line)
     if stream.isatty():
         return structlog.dev.ConsoleRenderer(colors=True)
     # structlog's default traceback (rich's) writes colour codes whatever the stream is.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def test_json_lines_carry_a_redacted_traceback_and_library_lines_alike(
     try:
         raise ValueError("no route to +14155550100")
     except ValueError:
-        log.error("call failed", exc_info=True, caller="+12125550142")
+        log.error("call failed", exc_info=True, caller="+12125550142", at=Decimal("1.5"))
     log.debug("not shown at INFO")
     logging.getLogger("some.library").warning("library says %s", "+14155550100")
 
@@ -71,6 +72,7 @@ def test_json_lines_carry_a_redacted_traceback_and_library_lines_alike(
     assert [line["event"] for line in lines] == ["call failed", "library says …0100"]
     failed = lines[0]
     assert failed["level"] == "error" and failed["caller"] == "…0142"
+    assert failed["at"] == "Decimal('1.5')"  # what JSON cannot write is written as repr
     assert "ValueError: no route to …0100" in failed["exception"]
     assert "4155550100" not in json.dumps(lines)
 
