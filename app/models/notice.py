@@ -109,7 +109,10 @@ class NoticeMessage(Base):
     __tablename__ = "notice_messages"
     __table_args__ = (
         UniqueConstraint("notice_id", "channel", "address"),
-        Index("ix_notice_messages_notice_id_channel_state", "notice_id", "channel", "state"),
+        # id last: a send job claims one id range of its notice's pending messages
+        Index(
+            "ix_notice_messages_notice_id_channel_state_id", "notice_id", "channel", "state", "id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
