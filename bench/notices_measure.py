@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.core.extensions import db
-from app.models import MessageState, Notice, NoticeMessage
+from app.models import MessageState, Notice, NoticeMessage, NoticeState
 from app.outages.lifecycle import Scope, start_outage
 from app.outages.notices.facts import load_facts
 from app.outages.notices.text import compose_email
@@ -89,19 +89,25 @@ def run_notices(app: Flask, size: int, worker_pids: list[int]) -> BacklineRun:
 
 
 def _wait_sent(size: int) -> tuple[int, bool]:
+    """Wait until the notice is done (or CAP_S passed); how many emails went, and if capped.
+
+    The wait asks for the notice's state, one row: counting its sent messages every poll made
+    PostgreSQL read them all, a tenth of a core taken from the side being measured."""
     deadline = time.perf_counter() + CAP_S
-    while True:
-        sent = db.session.scalar(
-            select(func.count())
-            .select_from(NoticeMessage)
-            .where(NoticeMessage.state == MessageState.SENT)
-        )
+    capped = False
+    while db.session.scalar(select(Notice.state)) != NoticeState.DONE:
         db.session.rollback()  # a fresh snapshot next time
-        if (sent or 0) >= size:
-            return int(sent or 0), False
         if time.perf_counter() > deadline:
-            return int(sent or 0), True
+            capped = True
+            break
         time.sleep(POLL_S)
+    sent = db.session.scalar(
+        select(func.count())
+        .select_from(NoticeMessage)
+        .where(NoticeMessage.state == MessageState.SENT)
+    )
+    db.session.rollback()
+    return int(sent or 0), capped or (sent or 0) < size
 
 
 def _finish_times() -> tuple[datetime | None, datetime | None]:

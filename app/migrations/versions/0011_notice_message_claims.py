@@ -39,9 +39,7 @@ def _replace(old: tuple[str, list[str]], new: tuple[str, list[str]]) -> None:
     """Build `new`, then drop `old` (never a moment without one of them)."""
     if op.get_bind().dialect.name == "postgresql":
         with op.get_context().autocommit_block():
-            op.create_index(
-                new[0], TABLE, new[1], postgresql_concurrently=True, if_not_exists=True
-            )
+            op.create_index(new[0], TABLE, new[1], postgresql_concurrently=True, if_not_exists=True)
             op.drop_index(old[0], table_name=TABLE, postgresql_concurrently=True, if_exists=True)
     else:
         op.create_index(new[0], TABLE, new[1])

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple, cast
 
 import structlog
 from flask import current_app
-from sqlalchemy import Select, Table, bindparam, exists, select, update
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.core.extensions import db, mailer
@@ -205,7 +205,7 @@ def finish_if_done(session: Session, notice: Notice) -> bool:
     """Mark a notice done once none of its messages is pending or being sent."""
     if notice.state != NoticeState.SENDING:
         return notice.state == NoticeState.DONE
-    if session.scalar(_any_open_message(notice.id)):
+    if session.scalar(_any_open_message(notice.id)) is not None:
         return False
     session.execute(
         update(Notice)
@@ -218,14 +218,27 @@ def finish_if_done(session: Session, notice: Notice) -> bool:
     return True
 
 
-def _any_open_message(notice_id: int) -> Select[tuple[bool]]:
-    """Whether a message of the notice is still pending or being sent. Every channel is named,
-    so the index on (notice, channel, state) answers it alone: each batch asks, and counting the
-    notice's open messages instead read every one of its entries, every batch."""
-    return select(
-        exists().where(
+def _any_open_message(notice_id: int) -> Select[tuple[int | None]]:
+    """A message of the notice still pending or being sent, if any: one probe per channel of
+    the index on (notice, channel, state, id), in the range of states from the first open one
+    to the last, ordered by state so that only that index can answer it.
+
+    Asked as an EXISTS, PostgreSQL judged from statistics gathered while every message was
+    pending that a scan of the table would meet an open one at once, and read past every
+    message already sent, every batch.
+    """
+    first, last = min(OPEN_MESSAGE_STATES), max(OPEN_MESSAGE_STATES)
+    probes = [
+        select(NoticeMessage.id)
+        .where(
             NoticeMessage.notice_id == notice_id,
-            NoticeMessage.channel.in_(list(Channel)),
+            NoticeMessage.channel == channel,
+            NoticeMessage.state.between(first, last),
             NoticeMessage.state.in_(OPEN_MESSAGE_STATES),
         )
-    )
+        .order_by(NoticeMessage.state)
+        .limit(1)
+        .scalar_subquery()
+        for channel in Channel
+    ]
+    return select(func.coalesce(*probes))
