@@ -9,7 +9,7 @@ import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.policy import Policy
@@ -106,10 +106,15 @@ class SmtpMailer:
         Where the relay offers PIPELINING each message costs one round trip (a message's
         content goes with the next one's envelope: forwarding/smtp_pipeline.py), and a message
         the relay refuses leaves the session open for the next. A connection that fails fails
-        the messages it had in flight; the next message opens a new one.
+        the messages it had in flight; the next message opens a new one. `items` is read one
+        ahead: the next message is taken (a lazy caller composes it then) while the relay
+        answers the last group written.
         """
         pipeline: Pipeline | None = None
-        for message, envelope in items:
+        upcoming = iter(items)
+        item = next(upcoming, None)
+        while item is not None:
+            message, envelope = item
             if pipeline is not None and not self._goes_on(pipeline, envelope):
                 yield from self._finished(pipeline)
                 pipeline = None
@@ -117,8 +122,9 @@ class SmtpMailer:
                 pipeline = self._pipeline(envelope)
             if pipeline is None:
                 yield self._sent_alone(message, envelope)
+                item = next(upcoming, None)
                 continue
-            yield from self._sent(pipeline, envelope, _wire(message))
+            item = yield from self._sent(pipeline, envelope, _wire(message), upcoming)
         if pipeline is not None:
             yield from self._finished(pipeline)
 
@@ -145,18 +151,45 @@ class SmtpMailer:
         )
 
     def _sent(
-        self, pipeline: Pipeline, envelope: Envelope, data: bytes
-    ) -> Iterator[MailError | None]:
+        self,
+        pipeline: Pipeline,
+        envelope: Envelope,
+        data: bytes,
+        upcoming: Iterator[tuple[Message, Envelope]],
+    ) -> Generator[MailError | None, None, tuple[Message, Envelope] | None]:
+        """Write one message's group, take the next item while the relay answers, then read
+        the answers; returns that next item."""
         in_flight = len(pipeline.in_flight) + 1
         try:
-            learnt = pipeline.send(None, envelope.sender, envelope.recipients, data)
+            pipeline.write(None, envelope.sender, envelope.recipients, data)
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             yield from [self._failure(exc)] * in_flight
-            return
+            return next(upcoming, None)
+        following = self._taken_meanwhile(upcoming)
+        try:
+            learnt = pipeline.read()
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            yield from [self._failure(exc)] * in_flight
+            return following
         self._local.connection.last_used = time.monotonic()
         self._local.connection.sent += 1
         yield from (_settled(outcome, self._failure) for _, outcome in learnt)
+        return following
+
+    def _taken_meanwhile(
+        self, upcoming: Iterator[tuple[Message, Envelope]]
+    ) -> tuple[Message, Envelope] | None:
+        try:
+            return next(upcoming, None)
+        except BaseException:
+            # the answers to the group written are never read: nothing more on this session
+            connection: _Connection | None = self._local.connection
+            self._local.connection = None
+            if connection is not None:
+                connection.client.close()
+            raise
 
     def _finished(self, pipeline: Pipeline) -> Iterator[MailError | None]:
         in_flight = len(pipeline.in_flight)

@@ -30,6 +30,8 @@ ACCEPTED = (250, 251)
 START_INPUT = 354
 
 Refused = dict[str, tuple[int, bytes]]
+Opened = tuple[Hashable, bytes, Refused]  # a message the relay opened: key, content, refusals
+Written = tuple[Hashable, str, Sequence[str], bytes]  # key, sender, recipients, content
 # What became of one message: the recipients refused among others, or why it was not taken.
 Outcome = Refused | smtplib.SMTPException
 
@@ -40,26 +42,46 @@ class Pipeline:
 
     `send` and `finish` return the outcomes they learnt, as (key, outcome) pairs in the order
     the messages were given: a message's outcome is known once its content is answered, which
-    is during the next message's round trip (or `finish`).
+    is during the next message's round trip (or `finish`). `send` is `write` then `read`; a
+    caller with work to do while the relay answers (composing the next message) does it
+    between the two.
     """
 
     client: smtplib.SMTP
     # the message whose content goes with the next group: key, content, recipients refused
-    _opened: tuple[Hashable, bytes, Refused] | None = field(default=None, init=False)
+    _opened: Opened | None = field(default=None, init=False)
+    # the group written and not yet answered: the message it opened, and the one it carried
+    _written: tuple[Written, Opened | None] | None = field(default=None, init=False)
 
     @property
     def in_flight(self) -> list[Hashable]:
-        """The message whose content waits for the next group, if any."""
+        """The messages sent and not yet answered, or whose content waits for the next group."""
+        if self._written is not None:
+            (key, *_), opened = self._written
+            return [opened[0], key] if opened else [key]
         return [self._opened[0]] if self._opened else []
 
     def send(
         self, key: Hashable, sender: str, recipients: Sequence[str], data: bytes
     ) -> list[tuple[Hashable, Outcome]]:
         """Send `data` (CRLF line ends) from `sender` to `recipients`, known as `key`."""
+        self.write(key, sender, recipients, data)
+        return self.read()
+
+    def write(self, key: Hashable, sender: str, recipients: Sequence[str], data: bytes) -> None:
+        """Write the next group: the waiting content, if any, and this message's envelope."""
         commands = [f"MAIL FROM:<{sender}>", *(f"RCPT TO:<{r}>" for r in recipients), "DATA"]
         opened, self._opened = self._opened, None
         envelope = "".join(f"{command}\r\n" for command in commands).encode("ascii")
         self.client.send(_content(opened[1]) + envelope if opened else envelope)
+        self._written = ((key, sender, recipients, data), opened)
+
+    def read(self) -> list[tuple[Hashable, Outcome]]:
+        """Read the answers to the group written last; what they settled."""
+        if self._written is None:
+            return []
+        (key, sender, recipients, data), opened = self._written
+        self._written = None
         learnt = [(opened[0], self._content_answer(opened[2]))] if opened else []
         refused = self._envelope_answers(sender, recipients)
         if isinstance(refused, smtplib.SMTPException):

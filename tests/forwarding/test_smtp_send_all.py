@@ -107,8 +107,10 @@ def test_a_relay_dying_mid_stream_fails_what_was_in_flight_and_the_rest_goes_lat
 
     def emails() -> Iterator[tuple[EmailMessage, Envelope]]:
         for n, address in enumerate(to):
-            if n == 2:
-                relay.down()  # message 1's content was to go with message 2's envelope
+            # items are taken one ahead: message 3 is taken while the relay answers the group of
+            # message 1's content and message 2's envelope, so the relay dies with both in flight
+            if n == 3:
+                relay.down()
             if n == 4:
                 relay.up()
             yield _email(address)
@@ -153,3 +155,36 @@ def test_a_backend_without_its_own_way_sends_one_at_a_time(tmp_path: Any) -> Non
     outcomes = list(send_all(outbox, [_email(a) for a in _addresses(2)]))
 
     assert all(isinstance(o, MailError) for o in outcomes) and len(outcomes) == 2
+
+
+def test_the_next_message_is_taken_while_the_relay_answers(
+    mailer: SmtpMailer, relay: RelaySink
+) -> None:
+    writes_when_taken: list[int] = []
+
+    def emails() -> Iterator[tuple[EmailMessage, Envelope]]:
+        for address in _addresses(3):
+            writes_when_taken.append(_CountingSMTP.writes)
+            yield _email(address)
+
+    outcomes = send_all(mailer, emails())
+    assert next(outcomes) is None  # the first message's content went with the second's envelope
+
+    # message 2 was taken after message 1's group was written, before its answers were read
+    assert writes_when_taken == [0, 2, 3]
+    assert list(outcomes) == [None, None]
+
+
+def test_a_failure_composing_the_next_message_ends_the_session_and_the_next_run_starts_afresh(
+    mailer: SmtpMailer, relay: RelaySink
+) -> None:
+    def emails() -> Iterator[tuple[EmailMessage, Envelope]]:
+        yield _email("a@acme.example")
+        raise RuntimeError("a template failed")
+
+    with pytest.raises(RuntimeError, match="template"):
+        list(send_all(mailer, emails()))
+
+    assert list(send_all(mailer, [_email("b@acme.example")])) == [None]
+    assert [m["To"] for m in relay.wait_for(1)] == ["b@acme.example"]
+    assert relay.connections == 2

@@ -13,10 +13,11 @@ BACKLINE_MAIL_FALLBACK_AFTER failed attempts MAIL_FALLBACK_URL carries the messa
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from email.message import Message
 from email.utils import parseaddr
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import structlog
 from flask import current_app
@@ -70,16 +71,15 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
     facts = load_facts(session, notice, subscriber_ids)
     renderer = EmailRenderer(notice, facts)
     sender = parseaddr(current_app.config["MAIL_FROM"])[1]
-    outcomes, emails = [], []
+    outcomes, to_send = [], []
     for message in messages:
         if message.address in unsubscribed:
             outcomes.append(_closed(message, MessageState.REFUSED, "unsubscribed from notices"))
         elif not facts.audience(notice.kind, message.subscriber_ids):
             outcomes.append(_closed(message, MessageState.WITHDRAWN, NOTHING_TRUE))
         else:
-            email = compose_email(notice, message, facts, renderer)
-            emails.append(Addressed(message, email, Envelope(sender, [message.address])))
-    outcomes += _send(emails)
+            to_send.append(message)
+    outcomes += _send(to_send, lambda m: compose_email(notice, m, facts, renderer), sender)
     record_outcomes(session, outcomes)
     session.commit()
     finish_if_done(session, notice)
@@ -87,25 +87,36 @@ def send_notice_emails(notice_id: int, first_id: int, last_id: int) -> None:
         raise NoticeRetry(f"some emails of notice {notice_id} failed; retrying")
 
 
-class Addressed(NamedTuple):
-    message: MessageRow
-    email: Message
-    envelope: Envelope
-
-
-def _send(emails: list[Addressed]) -> list[dict[str, Any]]:
+def _send(
+    messages: list[MessageRow], compose: Callable[[MessageRow], Message], sender: str
+) -> list[dict[str, Any]]:
     """Hand the emails to their providers, each provider's in turn over one connection (SMTP
-    pipelines them); what became of each (pending again: try later)."""
-    by_provider: dict[Mailer, list[Addressed]] = {}
-    for addressed in emails:
-        by_provider.setdefault(_provider_for(addressed.message), []).append(addressed)
+    pipelines them); what became of each (pending again: try later). Each email is composed
+    as its provider takes it: SMTP takes the next while the relay answers the last."""
+    by_provider: dict[Mailer, list[MessageRow]] = {}
+    for message in messages:
+        by_provider.setdefault(_provider_for(message), []).append(message)
     outcomes = []
     for provider, group in by_provider.items():
-        errors = send_all(provider, [(a.email, a.envelope) for a in group])
-        for (message, email, _), error in zip(group, errors, strict=True):
-            sent = {"provider": provider.name, "provider_id": email["Message-ID"]}
+        emails: list[Message] = []
+        errors = send_all(provider, _composed(group, compose, sender, emails))
+        for n, (message, error) in enumerate(zip(group, errors, strict=True)):
+            sent = {"provider": provider.name, "provider_id": emails[n]["Message-ID"]}
             outcomes.append(_after(message, error) | sent)
     return outcomes
+
+
+def _composed(
+    messages: list[MessageRow],
+    compose: Callable[[MessageRow], Message],
+    sender: str,
+    emails: list[Message],
+) -> Iterator[tuple[Message, Envelope]]:
+    """Each message's email and envelope, composed when asked for, kept in `emails` too."""
+    for message in messages:
+        email = compose(message)
+        emails.append(email)
+        yield email, Envelope(sender, [message.address])
 
 
 def _after(message: MessageRow, error: MailError | None) -> dict[str, Any]:
