@@ -11,6 +11,7 @@ per-connection message cap (a new connection, nothing lost), and a relay without
 from __future__ import annotations
 
 import smtplib
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -117,9 +118,15 @@ def test_a_relay_dying_mid_stream_fails_what_was_in_flight_and_the_rest_goes_lat
 
     outcomes = list(send_all(mailer, emails()))
 
+    # message 1 arrived if the relay answered its content before it died, else it failed
     assert outcomes[0] is None and outcomes[4] is None and outcomes[5] is None
-    assert all(isinstance(o, MailError) for o in outcomes[1:4])
-    assert [m["To"] for m in relay.wait_for(3)] == [to[0], to[4], to[5]]
+    assert all(isinstance(o, MailError) for o in outcomes[2:4])
+    delivered = [address for address, outcome in zip(to, outcomes, strict=True) if outcome is None]
+    assert {m["To"] for m in relay.wait_for(len(delivered))} >= set(delivered)
+    time.sleep(0.2)
+    # nothing else arrives but message 1, if the relay took it and died before answering (a
+    # failure reported for a message delivered: retried, it is the duplicate window)
+    assert {m["To"] for m in relay.messages} <= {*delivered, to[1]}
 
 
 def test_the_per_connection_cap_opens_a_new_connection_and_loses_nothing(
