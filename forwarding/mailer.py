@@ -9,7 +9,7 @@ import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.policy import Policy
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from app.core.mail import Envelope, Mailer, MailError, PermanentMailError
+from app.core.mail import Envelope, Mailer, MailError
+from forwarding.smtp_answers import partly_refused, refusal, settled
 from forwarding.smtp_pipeline import (
-    Outcome,
     Pipeline,
     can_pipeline,
     plain_addresses,
@@ -89,14 +89,14 @@ class SmtpMailer:
             else:
                 refused = _send_bytes(connection.client, envelope, _wire(message))
         except smtplib.SMTPRecipientsRefused as exc:
-            raise _refusal(exc.recipients) from exc
+            raise refusal(exc.recipients) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()  # whatever state the session is in, the next message starts afresh
             raise self._failure(exc) from exc
         connection.last_used = time.monotonic()
         connection.sent += 1
         if refused:
-            raise PermanentMailError(f"recipient refused: {_answers(refused)}")
+            raise partly_refused(refused)
         return f"250 accepted by {self.host}:{self.port}"
 
     def send_all(self, items: Iterable[tuple[Message, Envelope]]) -> Iterator[MailError | None]:
@@ -175,7 +175,7 @@ class SmtpMailer:
             return following
         self._local.connection.last_used = time.monotonic()
         self._local.connection.sent += 1
-        yield from (_settled(outcome, self._failure) for _, outcome in learnt)
+        yield from (settled(outcome, self._failure) for _, outcome in learnt)
         return following
 
     def _taken_meanwhile(
@@ -199,7 +199,7 @@ class SmtpMailer:
             self.close()
             yield from [self._failure(exc)] * in_flight
             return
-        yield from (_settled(outcome, self._failure) for _, outcome in learnt)
+        yield from (settled(outcome, self._failure) for _, outcome in learnt)
 
     def _sent_alone(self, message: Message, envelope: Envelope) -> MailError | None:
         try:
@@ -273,35 +273,11 @@ def _with_crlf(policy: Policy) -> Policy:
     return policy.clone(linesep="\r\n")
 
 
-def _refusal(refused: dict[str, tuple[int, bytes]]) -> MailError:
-    """Every recipient refused: for good when every refusal is permanent (5xx)."""
-    error = PermanentMailError if all(code >= 500 for code, _ in refused.values()) else MailError
-    return error(f"recipient refused: {_answers(refused)}")
-
-
-def _settled(outcome: Outcome, failure: Callable[[Exception], MailError]) -> MailError | None:
-    """A pipelined message's outcome as `send` would have reported it."""
-    if isinstance(outcome, smtplib.SMTPRecipientsRefused):
-        return _refusal(outcome.recipients)
-    if isinstance(outcome, smtplib.SMTPException):
-        return failure(outcome)
-    if outcome:
-        return PermanentMailError(f"recipient refused: {_answers(outcome)}")
-    return None
-
-
 def _send_bytes(client: smtplib.SMTP, envelope: Envelope, data: bytes) -> dict[str, Any]:
     """One message over the open session: pipelined where the relay offers it."""
     if can_pipeline(client, envelope.sender, envelope.recipients):
         return send_pipelined(client, envelope.sender, envelope.recipients, data)
     return client.sendmail(envelope.sender, envelope.recipients, data)
-
-
-def _answers(refused: dict[str, tuple[int, bytes]]) -> str:
-    return "; ".join(
-        f"{address}: {code} {reply.decode('utf-8', 'replace')}"
-        for address, (code, reply) in refused.items()
-    )
 
 
 def mailer_from_settings(smtp_url: str | None, outbox: str) -> Mailer:

@@ -23,7 +23,7 @@ import pytest
 from app.core.mail import Envelope, MailError, PermanentMailError
 from forwarding.mailer import SmtpMailer
 from forwarding.smtp_pipeline import _content, can_pipeline, send_pipelined
-from tests.support.smtp import RelaySink
+from tests.support.smtp import CountingSMTP, RelaySink
 
 SENDER = "notices@backline.example"
 
@@ -33,19 +33,9 @@ def _data(body: str = "Your service is down.\r\n", to: str = "office@acme.exampl
     return (head + body).encode()
 
 
-class _CountingSMTP(smtplib.SMTP):
-    """smtplib's client, counting its writes to the socket (one per round trip it starts)."""
-
-    writes = 0
-
-    def send(self, s: Any) -> None:
-        self.writes += 1
-        super().send(s)
-
-
 @pytest.fixture
-def client(relay: RelaySink) -> Iterator[_CountingSMTP]:
-    connection = _CountingSMTP("127.0.0.1", relay.port, timeout=10)
+def client(relay: RelaySink) -> Iterator[CountingSMTP]:
+    connection = CountingSMTP("127.0.0.1", relay.port, timeout=10)
     yield connection
     connection.close()
 
@@ -56,7 +46,7 @@ def _pipelined(client: smtplib.SMTP, to: list[str], data: bytes) -> dict[str, An
 
 
 def test_a_message_costs_two_writes_and_arrives_whole(
-    client: _CountingSMTP, relay: RelaySink
+    client: CountingSMTP, relay: RelaySink
 ) -> None:
     body = "Line one.\r\n.A line starting with a dot.\r\n..and two.\r\nNo final line end"
     client.ehlo()
@@ -71,7 +61,7 @@ def test_a_message_costs_two_writes_and_arrives_whole(
 
 
 def test_a_refused_recipient_is_returned_and_the_others_get_the_message(
-    client: _CountingSMTP, relay: RelaySink
+    client: CountingSMTP, relay: RelaySink
 ) -> None:
     relay.refused.add("gone@acme.example")
 
@@ -91,7 +81,7 @@ def test_a_refused_recipient_is_returned_and_the_others_get_the_message(
     ],
 )
 def test_refusals_raise_as_sendmail_does_and_the_session_goes_on(
-    client: _CountingSMTP, relay: RelaySink, refusal: str, error: type[Exception]
+    client: CountingSMTP, relay: RelaySink, refusal: str, error: type[Exception]
 ) -> None:
     setattr(relay, refusal, True)
     with pytest.raises(error):
@@ -105,7 +95,7 @@ def test_refusals_raise_as_sendmail_does_and_the_session_goes_on(
 
 
 def test_a_relay_without_pipelining_or_a_non_ascii_address_goes_through_sendmail(
-    client: _CountingSMTP, relay: RelaySink
+    client: CountingSMTP, relay: RelaySink
 ) -> None:
     relay.pipelining = False
     assert not can_pipeline(client, SENDER, ["office@acme.example"])

@@ -20,7 +20,7 @@ import pytest
 
 from app.core.mail import Envelope, MailError, PermanentMailError, send_all
 from forwarding.mailer import MaildirMailer, SmtpMailer
-from tests.support.smtp import RelaySink
+from tests.support.smtp import CountingSMTP, RelaySink
 
 SENDER = "notices@backline.example"
 
@@ -36,20 +36,10 @@ def _addresses(count: int) -> list[str]:
     return [f"office{n}@acme.example" for n in range(count)]
 
 
-class _CountingSMTP(smtplib.SMTP):
-    """smtplib's client, counting its writes to the socket (one per round trip it starts)."""
-
-    writes = 0
-
-    def send(self, s: Any) -> None:
-        _CountingSMTP.writes += 1
-        super().send(s)
-
-
 @pytest.fixture
 def mailer(relay: RelaySink, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpMailer]:
-    monkeypatch.setattr(smtplib, "SMTP", _CountingSMTP)  # count what the client writes
-    _CountingSMTP.writes = 0
+    monkeypatch.setattr(smtplib, "SMTP", CountingSMTP)  # count what the client writes
+    CountingSMTP.writes = 0
     sender = SmtpMailer(relay.url)
     yield sender
     sender.close()
@@ -68,7 +58,7 @@ def test_messages_cost_one_round_trip_each_and_all_arrive_whole(
     assert ".A line starting with a dot." in received[0].get_content()
     assert relay.connections == 1
     # EHLO, then one write a message and one for the last content
-    assert _CountingSMTP.writes == 1 + 5 + 1
+    assert CountingSMTP.writes == 1 + 5 + 1
 
 
 def test_a_refused_or_deferred_recipient_fails_only_its_message(
@@ -171,7 +161,7 @@ def test_the_next_message_is_taken_while_the_relay_answers(
 
     def emails() -> Iterator[tuple[EmailMessage, Envelope]]:
         for address in _addresses(3):
-            writes_when_taken.append(_CountingSMTP.writes)
+            writes_when_taken.append(CountingSMTP.writes)
             yield _email(address)
 
     outcomes = send_all(mailer, emails())

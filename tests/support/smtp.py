@@ -3,6 +3,7 @@ that can refuse, go down and come back, with TLS and login."""
 
 from __future__ import annotations
 
+import smtplib
 import threading
 from email.message import EmailMessage
 from typing import Any
@@ -170,3 +171,14 @@ class RelaySink(SmtpSink):
         if ok:
             self.logins.append(auth_data.login.decode())
         return AuthResult(success=ok)
+
+
+class CountingSMTP(smtplib.SMTP):
+    """smtplib's client, counting what every instance writes to its socket (one write per round
+    trip it starts); tests read the count before and after."""
+
+    writes = 0
+
+    def send(self, s: Any) -> None:
+        CountingSMTP.writes += 1
+        super().send(s)
